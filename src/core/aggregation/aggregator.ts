@@ -1,0 +1,75 @@
+import type { ByteReader, ByteWriter } from '../encoding/bytes.js';
+
+/** A value a feature can take once finalized. Lists (lastN) are arrays of scalars. */
+export type Scalar = number | string | boolean;
+export type FeatureValue = Scalar | readonly Scalar[] | null;
+
+/** The aggregation operations of the DSL. One implementation file per op. */
+export type AggOp =
+  | 'count'
+  | 'sum'
+  | 'mean'
+  | 'min'
+  | 'max'
+  | 'first'
+  | 'last'
+  | 'variance'
+  | 'stddev'
+  | 'distinctCount'
+  | 'quantile'
+  | 'lastN';
+
+/**
+ * A mergeable aggregation over an intermediate representation (IR) — the contract of
+ * semantics.md "Aggregations". The concrete aggregator is chosen once, when a topology is
+ * compiled; the per-event loop only calls `update`.
+ *
+ * Laws (property-tested for every implementation):
+ * - `merge(empty(), a) ≅ a` and `merge(a, empty()) ≅ a`
+ * - `merge(merge(a, b), c) ≅ merge(a, merge(b, c))`
+ * - `fold(xs ++ ys) ≅ merge(fold(xs), fold(ys))` where `fold` applies `update` in order
+ * - `retract(merge(a, b), b) ≅ a` where `retract` is offered
+ * - `decode(encode(a)) ≅ a`
+ * (≅: equal finalized value; exact for counts and integer sums, 1e-9 relative for floats.)
+ *
+ * Ordering: `update` is called in event-time order (ties in arrival order); `merge(a, b)` treats
+ * `a` as the earlier part. `first` keeps the earliest event (ties: the earlier arrival), `last`
+ * the latest (ties: the later arrival); `t` is the event time in epoch milliseconds.
+ *
+ * IRs are mutable: `update`, `merge` and `retract` may mutate their first argument and return
+ * it (or return a new IR for immutable representations such as plain numbers). They never
+ * mutate other arguments. Callers always use the returned IR.
+ */
+export interface Aggregator<IR = unknown> {
+  readonly op: AggOp;
+  /** A fresh IR representing no events. */
+  empty(): IR;
+  /** True when the IR holds no events (so a tile can be dropped). */
+  isEmpty(ir: IR): boolean;
+  /** Adds one input value at event time `t`. `value` has already been validated for the op. */
+  update(ir: IR, value: Scalar, t: number): IR;
+  /** Merges `b` (the later part) into `a` (the earlier part). */
+  merge(a: IR, b: IR): IR;
+  /** Removes `b` from `a`, where `a` was built by merging `b` in. Present only when invertible. */
+  readonly retract?: (a: IR, b: IR) => IR;
+  /** An independent copy. */
+  clone(ir: IR): IR;
+  /** The feature value; the op's empty value for an empty IR (see semantics.md). */
+  finalize(ir: IR): FeatureValue;
+  /** Appends the IR's bytes (self-delimiting). */
+  encode(ir: IR, w: ByteWriter): void;
+  /** Reads one IR written by `encode`. */
+  decode(r: ByteReader): IR;
+}
+
+/** Parameters a concrete aggregator may need; fixed at compile time. */
+export interface AggParams {
+  /** quantile: q in [0, 1]. */
+  readonly q?: number;
+  /** lastN: how many values to keep (1..1000). */
+  readonly n?: number;
+  /** quantile: relative accuracy of the sketch (default 0.01). */
+  readonly relativeAccuracy?: number;
+  /** distinctCount: HyperLogLog precision bits (default 12). */
+  readonly precision?: number;
+}

@@ -1,0 +1,148 @@
+/**
+ * A growable little-endian byte writer and its reader. Used to persist aggregation state (Redis),
+ * move it between threads and version it. Pure: no Buffer, only typed arrays.
+ */
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+
+export class ByteWriter {
+  private buf: Uint8Array;
+  private view: DataView;
+  private pos = 0;
+
+  constructor(initialSize = 256) {
+    this.buf = new Uint8Array(initialSize);
+    this.view = new DataView(this.buf.buffer);
+  }
+
+  get length(): number {
+    return this.pos;
+  }
+
+  private ensure(extra: number): void {
+    const need = this.pos + extra;
+    if (need <= this.buf.length) return;
+    let size = this.buf.length * 2;
+    while (size < need) size *= 2;
+    const next = new Uint8Array(size);
+    next.set(this.buf.subarray(0, this.pos));
+    this.buf = next;
+    this.view = new DataView(next.buffer);
+  }
+
+  u8(v: number): void {
+    this.ensure(1);
+    this.buf[this.pos++] = v;
+  }
+
+  /** Unsigned LEB128 varint for non-negative safe integers. */
+  uvar(v: number): void {
+    this.ensure(10);
+    let x = v;
+    while (x >= 0x80) {
+      this.buf[this.pos++] = (x % 0x80) | 0x80;
+      x = Math.floor(x / 0x80);
+    }
+    this.buf[this.pos++] = x;
+  }
+
+  /** Zig-zag varint for signed safe integers. */
+  svar(v: number): void {
+    this.uvar(v < 0 ? -2 * v - 1 : 2 * v);
+  }
+
+  f64(v: number): void {
+    this.ensure(8);
+    this.view.setFloat64(this.pos, v, true);
+    this.pos += 8;
+  }
+
+  u32(v: number): void {
+    this.ensure(4);
+    this.view.setUint32(this.pos, v, true);
+    this.pos += 4;
+  }
+
+  str(s: string): void {
+    const bytes = encoder.encode(s);
+    this.uvar(bytes.length);
+    this.bytes(bytes);
+  }
+
+  bytes(b: Uint8Array): void {
+    this.ensure(b.length);
+    this.buf.set(b, this.pos);
+    this.pos += b.length;
+  }
+
+  /** A copy of the written bytes. */
+  finish(): Uint8Array {
+    return this.buf.slice(0, this.pos);
+  }
+}
+
+export class ByteReader {
+  private readonly view: DataView;
+  private pos = 0;
+
+  constructor(private readonly buf: Uint8Array) {
+    this.view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+  }
+
+  get done(): boolean {
+    return this.pos >= this.buf.length;
+  }
+
+  private need(n: number): void {
+    if (this.pos + n > this.buf.length) {
+      throw new RangeError(`state bytes truncated: need ${n} at ${this.pos} of ${this.buf.length}`);
+    }
+  }
+
+  u8(): number {
+    this.need(1);
+    return this.buf[this.pos++] ?? 0;
+  }
+
+  uvar(): number {
+    let result = 0;
+    let scale = 1;
+    for (;;) {
+      const b = this.u8();
+      result += (b & 0x7f) * scale;
+      if (b < 0x80) return result;
+      scale *= 0x80;
+    }
+  }
+
+  svar(): number {
+    const z = this.uvar();
+    return z % 2 === 0 ? z / 2 : -(z + 1) / 2;
+  }
+
+  f64(): number {
+    this.need(8);
+    const v = this.view.getFloat64(this.pos, true);
+    this.pos += 8;
+    return v;
+  }
+
+  u32(): number {
+    this.need(4);
+    const v = this.view.getUint32(this.pos, true);
+    this.pos += 4;
+    return v;
+  }
+
+  str(): string {
+    const n = this.uvar();
+    return decoder.decode(this.bytes(n));
+  }
+
+  bytes(n: number): Uint8Array {
+    this.need(n);
+    const out = this.buf.subarray(this.pos, this.pos + n);
+    this.pos += n;
+    return out;
+  }
+}

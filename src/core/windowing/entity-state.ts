@@ -1,0 +1,162 @@
+import type { FeatureValue, Scalar } from '../aggregation/aggregator.js';
+import { SCALAR_ABSENT, readScalarBody, writeScalar } from '../aggregation/scalar-codec.js';
+import { ByteReader, ByteWriter } from '../encoding/bytes.js';
+import { tileStart } from './resolution.js';
+import { TileDeque } from './tile-deque.js';
+import type { ViewPlan } from './view-plan.js';
+
+/** An applied event whose time is not yet settled (its time ≥ the partition watermark). */
+export interface PendingEvent {
+  readonly t: number;
+  /** Values of the plan's input slots; null = absent. */
+  readonly inputs: readonly (Scalar | null)[];
+}
+
+/**
+ * Everything the engine keeps for one entity of one view:
+ * - settled state as of `settled` (S): tiles per series, a running aggregate per sliding and
+ *   lifetime feature (sliding runnings cover exactly the tiles in the window as of S),
+ * - `pending`: applied events with time > S, in (time, arrival) order,
+ * - `latest`: max applied event time; `onlineAsOf`: the time the online values are exact at,
+ * - `fence`: the highest source offset applied (replays skip offsets ≤ fence).
+ */
+export class EntityState {
+  fence = -1;
+  latest = -Infinity;
+  settled = -Infinity;
+  onlineAsOf = -Infinity;
+  readonly tiles: TileDeque[];
+  readonly running: unknown[];
+  /** Per sliding feature: absolute index of its oldest in-window tile in its series deque. */
+  readonly windowHead: number[];
+  pending: PendingEvent[] = [];
+  /** Next time (> settled) at which some window's content changes without an event. */
+  nextBoundary = Infinity;
+  /** Bucket this entity is scheduled in (timer queue), NaN when unscheduled. */
+  scheduled = Number.NaN;
+  /** Online values changed since the last `takeOnline`. */
+  dirty = false;
+  /** Values of the last history row (as of `settled`), reused when online equals settled. */
+  lastRow: FeatureValue[] | undefined;
+
+  constructor(
+    readonly key: string,
+    plan: ViewPlan,
+  ) {
+    this.tiles = plan.series.map(() => new TileDeque());
+    this.running = plan.features.map((f) => (f.kind === 1 ? undefined : f.aggregator.empty()));
+    this.windowHead = plan.features.map(() => 0);
+  }
+
+  /** Earliest time at which this entity needs settling. */
+  due(): number {
+    const first = this.pending[0];
+    return first === undefined ? this.nextBoundary : Math.min(first.t, this.nextBoundary);
+  }
+}
+
+const STATE_FORMAT = 1;
+const NEG_INF = -(2 ** 53);
+
+function writeTime(w: ByteWriter, t: number): void {
+  w.svar(t === -Infinity ? NEG_INF : t);
+}
+
+function readTime(r: ByteReader): number {
+  const t = r.svar();
+  return t === NEG_INF ? -Infinity : t;
+}
+
+/**
+ * Versioned bytes of an entity's state: times, tiles, lifetime runnings and pending events.
+ * Sliding runnings and window heads are derived again on decode (see `rebuildWindows`).
+ */
+export function encodeEntity(
+  plan: ViewPlan,
+  s: EntityState,
+  w: ByteWriter = new ByteWriter(),
+): Uint8Array {
+  w.u8(STATE_FORMAT);
+  w.svar(s.fence);
+  writeTime(w, s.latest);
+  writeTime(w, s.settled);
+  writeTime(w, s.onlineAsOf);
+  for (const series of plan.series) {
+    const d = s.tiles[series.index];
+    if (d === undefined) throw new Error('tile series missing');
+    w.uvar(d.size);
+    let prev = 0;
+    for (let i = d.head; i < d.end; i++) {
+      const start = d.starts[i] ?? 0;
+      w.svar((start - prev) / series.tileMs);
+      prev = start;
+      series.aggregator.encode(d.irs[i], w);
+    }
+  }
+  for (const f of plan.lifetime) f.aggregator.encode(s.running[f.index], w);
+  w.uvar(s.pending.length);
+  let prevT = 0;
+  for (const p of s.pending) {
+    w.svar(p.t - prevT);
+    prevT = p.t;
+    for (const v of p.inputs) {
+      if (v === null) w.u8(SCALAR_ABSENT);
+      else writeScalar(w, v);
+    }
+  }
+  return w.finish();
+}
+
+export function decodeEntity(plan: ViewPlan, key: string, bytes: Uint8Array): EntityState {
+  const r = new ByteReader(bytes);
+  const format = r.u8();
+  if (format !== STATE_FORMAT)
+    throw new RangeError(
+      `entity state format ${format} is not supported (expected ${STATE_FORMAT})`,
+    );
+  const s = new EntityState(key, plan);
+  s.fence = r.svar();
+  s.latest = readTime(r);
+  s.settled = readTime(r);
+  s.onlineAsOf = readTime(r);
+  for (const series of plan.series) {
+    const d = s.tiles[series.index];
+    if (d === undefined) throw new Error('tile series missing');
+    const n = r.uvar();
+    let prev = 0;
+    for (let i = 0; i < n; i++) {
+      prev += r.svar() * series.tileMs;
+      d.push(prev, series.aggregator.decode(r));
+    }
+  }
+  for (const f of plan.lifetime) s.running[f.index] = f.aggregator.decode(r);
+  const np = r.uvar();
+  let prevT = 0;
+  for (let i = 0; i < np; i++) {
+    prevT += r.svar();
+    const inputs: (Scalar | null)[] = [];
+    for (let j = 0; j < plan.inputs.length; j++) {
+      const tag = r.u8();
+      inputs.push(tag === SCALAR_ABSENT ? null : readScalarBody(tag, r));
+    }
+    s.pending.push({ t: prevT, inputs });
+  }
+  rebuildWindows(plan, s);
+  return s;
+}
+
+/** Recomputes sliding runnings and window heads from the tiles, as of `settled`. */
+export function rebuildWindows(plan: ViewPlan, s: EntityState): void {
+  for (const f of plan.sliding) {
+    const d = s.tiles[f.series];
+    if (d === undefined) continue;
+    const wStart =
+      s.settled === -Infinity ? -Infinity : tileStart(s.settled, f.tileMs) + f.tileMs - f.sizeMs;
+    let i = d.head;
+    while (i < d.end && (d.starts[i] ?? Infinity) < wStart) i++;
+    s.windowHead[f.index] = i;
+    let acc = f.aggregator.empty();
+    for (let j = i; j < d.end; j++) acc = f.aggregator.merge(acc, d.irs[j]);
+    s.running[f.index] = acc;
+  }
+}

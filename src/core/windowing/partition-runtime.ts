@@ -1,0 +1,335 @@
+import type { FeatureValue, Scalar } from '../aggregation/aggregator.js';
+import { EntityState } from './entity-state.js';
+import { tileStart } from './resolution.js';
+import { TimerQueue } from './timer-queue.js';
+import type { FeaturePlan, ViewPlan } from './view-plan.js';
+
+/** One row of feature history: the entity's values exactly as of `asOf`. */
+export interface HistoryRow {
+  readonly key: string;
+  readonly asOf: number;
+  readonly values: readonly FeatureValue[];
+}
+
+export const APPLIED = 0;
+export const LATE = 1;
+export const REPLAYED = 2;
+export type ApplyResult = typeof APPLIED | typeof LATE | typeof REPLAYED;
+
+const COUNT_INPUT: Scalar = 1;
+
+/**
+ * The windowing state machine of one view on one source partition (semantics.md):
+ * - `apply` takes one event (already keyed, timed and reduced to input slots) in partition order;
+ *   events older than the partition watermark are LATE; offsets at or below an entity's fence
+ *   are REPLAYED (already applied before a restart) and change nothing but the watermark.
+ * - `advance` settles, in event-time order, every entity time before the watermark: history rows
+ *   as of each distinct event time and each decay boundary (a non-empty tile leaving a sliding
+ *   window, or a tumbling window closing), found through the timer queue without scanning.
+ * - `onlineValues` gives an entity's values as of its latest event (or later decay boundary).
+ *
+ * The watermark is per partition (max event time seen − allowed lateness): every entity lives in
+ * one partition, so results do not depend on how partitions are spread over workers.
+ */
+export class PartitionRuntime {
+  readonly entities = new Map<string, EntityState>();
+  /** Max event time seen on this partition (including replayed events). */
+  maxEventTime = -Infinity;
+  /** History rows settled since the last `takeRows`. */
+  private rows: HistoryRow[] = [];
+  private dirty: EntityState[] = [];
+  private readonly timers: TimerQueue<EntityState>;
+  private readonly due: EntityState[] = [];
+  private readonly lateness: number;
+
+  constructor(readonly plan: ViewPlan) {
+    this.lateness = plan.allowedLatenessMs;
+    let width = 1_000;
+    for (const f of plan.features) if (f.tileMs > 0 && f.tileMs < width) width = f.tileMs;
+    this.timers = new TimerQueue(width);
+  }
+
+  /** The partition watermark: events before it are late; times before it are settled. */
+  get watermark(): number {
+    return this.maxEventTime - this.lateness;
+  }
+
+  /** The entity's state, created empty when unknown (the engine loads persisted state first). */
+  entity(key: string): EntityState {
+    let s = this.entities.get(key);
+    if (s === undefined) {
+      s = new EntityState(key, this.plan);
+      this.entities.set(key, s);
+    }
+    return s;
+  }
+
+  /** Installs a restored entity (decoded from persisted bytes) and schedules its timers. */
+  install(s: EntityState): void {
+    this.entities.set(s.key, s);
+    s.scheduled = Number.NaN;
+    recomputeBoundary(this.plan, s);
+    this.timers.schedule(s, s.due());
+  }
+
+  apply(key: string, t: number, inputs: readonly (Scalar | null)[], offset: number): ApplyResult {
+    if (t < this.maxEventTime - this.lateness) return LATE;
+    if (t > this.maxEventTime) this.maxEventTime = t;
+    const s = this.entity(key);
+    if (offset <= s.fence) return REPLAYED;
+    s.fence = offset;
+    const pending = s.pending;
+    let i = pending.length;
+    while (i > 0 && (pending[i - 1]?.t ?? -Infinity) > t) i--;
+    if (i === pending.length) pending.push({ t, inputs });
+    else pending.splice(i, 0, { t, inputs });
+    if (t > s.latest) s.latest = t;
+    if (t > s.onlineAsOf) s.onlineAsOf = t;
+    if (!s.dirty) {
+      s.dirty = true;
+      this.dirty.push(s);
+    }
+    this.timers.schedule(s, t);
+    return APPLIED;
+  }
+
+  /** Settles everything before `wm` (default: the partition watermark). */
+  advance(wm: number = this.watermark): void {
+    const due = this.due;
+    this.timers.popDue(wm, due);
+    for (let i = 0; i < due.length; i++) {
+      const s = due[i];
+      if (s === undefined) continue;
+      this.settle(s, wm);
+    }
+    for (let i = 0; i < due.length; i++) {
+      const s = due[i];
+      if (s !== undefined) this.timers.schedule(s, s.due());
+    }
+    due.length = 0;
+  }
+
+  takeRows(): HistoryRow[] {
+    const rows = this.rows;
+    this.rows = [];
+    return rows;
+  }
+
+  /** Entities whose online values changed since the last call. */
+  takeDirty(): EntityState[] {
+    const dirty = this.dirty;
+    this.dirty = [];
+    for (const s of dirty) s.dirty = false;
+    return dirty;
+  }
+
+  private settle(s: EntityState, wm: number): void {
+    const plan = this.plan;
+    const pending = s.pending;
+    let pi = 0;
+    for (;;) {
+      const tNext = pending[pi]?.t ?? Infinity;
+      const T = tNext < s.nextBoundary ? tNext : s.nextBoundary;
+      if (!(T < wm)) break;
+      advanceWindows(plan, s, T);
+      s.settled = T;
+      while (pi < pending.length && (pending[pi]?.t ?? Infinity) === T) {
+        const ev = pending[pi];
+        if (ev !== undefined) applySettled(plan, s, ev.t, ev.inputs);
+        pi++;
+      }
+      dropTiles(plan, s, T);
+      recomputeBoundary(plan, s);
+      const values = finalizeRow(plan, s, T);
+      s.lastRow = values;
+      this.rows.push({ key: s.key, asOf: T, values });
+      if (T > s.onlineAsOf) {
+        s.onlineAsOf = T;
+        if (!s.dirty) {
+          s.dirty = true;
+          this.dirty.push(s);
+        }
+      }
+    }
+    if (pi > 0) s.pending = pi === pending.length ? [] : pending.slice(pi);
+  }
+
+  /** The entity's online values, exact as of `s.onlineAsOf` for all events applied so far. */
+  onlineValues(s: EntityState): readonly FeatureValue[] {
+    if (s.pending.length === 0 && s.settled === s.onlineAsOf && s.lastRow !== undefined)
+      return s.lastRow;
+    return projectOnline(this.plan, s, s.onlineAsOf);
+  }
+}
+
+function windowStart(f: FeaturePlan, T: number): number {
+  return tileStart(T, f.tileMs) + f.tileMs - f.sizeMs;
+}
+
+/** Moves every sliding window of `s` to its extent as of `T`, expiring tiles that left. */
+function advanceWindows(plan: ViewPlan, s: EntityState, T: number): void {
+  for (const f of plan.sliding) {
+    const d = s.tiles[f.series];
+    if (d === undefined) continue;
+    const start = windowStart(f, T);
+    const agg = f.aggregator;
+    let i = s.windowHead[f.index] ?? d.head;
+    if (i >= d.end || (d.starts[i] ?? Infinity) >= start) continue;
+    let recompute = false;
+    let running = s.running[f.index];
+    while (i < d.end && (d.starts[i] ?? Infinity) < start) {
+      if (f.invertible && agg.retract !== undefined) running = agg.retract(running, d.irs[i]);
+      else recompute = true;
+      i++;
+    }
+    s.windowHead[f.index] = i;
+    if (recompute || i === d.end) {
+      running = agg.empty();
+      for (let j = i; j < d.end; j++) running = agg.merge(running, d.irs[j]);
+    }
+    s.running[f.index] = running;
+  }
+}
+
+/** Applies one event at settled time `t` to tiles and runnings. */
+function applySettled(
+  plan: ViewPlan,
+  s: EntityState,
+  t: number,
+  inputs: readonly (Scalar | null)[],
+): void {
+  for (const series of plan.series) {
+    const v = series.input < 0 ? COUNT_INPUT : inputs[series.input];
+    if (v === null || v === undefined) continue;
+    const d = s.tiles[series.index];
+    if (d === undefined) continue;
+    const ts = tileStart(t, series.tileMs);
+    if (d.lastStart() !== ts) d.push(ts, series.aggregator.empty());
+    const last = d.end - 1;
+    d.irs[last] = series.aggregator.update(d.irs[last], v, t);
+  }
+  for (const f of plan.features) {
+    if (f.kind === 1) continue;
+    const v = f.input < 0 ? COUNT_INPUT : inputs[f.input];
+    if (v === null || v === undefined) continue;
+    s.running[f.index] = f.aggregator.update(s.running[f.index], v, t);
+  }
+}
+
+/** Drops tiles no window can read any more (as of settled time `T` or later). */
+function dropTiles(plan: ViewPlan, s: EntityState, T: number): void {
+  for (const series of plan.series) {
+    const d = s.tiles[series.index];
+    if (d === undefined || d.size === 0) continue;
+    const ts = tileStart(T, series.tileMs);
+    const minStart = ts + series.tileMs - series.keepMs;
+    if ((d.starts[d.head] ?? Infinity) >= minStart) continue;
+    d.dropBefore(minStart);
+    const shift = d.compact();
+    if (shift > 0) {
+      for (const f of plan.sliding) {
+        if (f.series === series.index) s.windowHead[f.index] = (s.windowHead[f.index] ?? 0) - shift;
+      }
+    }
+  }
+}
+
+/** Next time after `s.settled` at which a window's content changes with no new event. */
+function recomputeBoundary(plan: ViewPlan, s: EntityState): void {
+  let next = Infinity;
+  for (const f of plan.sliding) {
+    const d = s.tiles[f.series];
+    const i = s.windowHead[f.index] ?? 0;
+    if (d === undefined || i >= d.end) continue;
+    const b = (d.starts[i] ?? Infinity) + f.sizeMs;
+    if (b < next) next = b;
+  }
+  for (const f of plan.tumbling) {
+    const d = s.tiles[f.series];
+    if (d === undefined) continue;
+    for (let i = d.head; i < d.end; i++) {
+      const start = d.starts[i] ?? Infinity;
+      const enters = start + f.sizeMs;
+      const leaves = enters + f.sizeMs;
+      if (enters > s.settled && enters < next) next = enters;
+      else if (leaves > s.settled && leaves < next) next = leaves;
+    }
+  }
+  s.nextBoundary = next;
+}
+
+function tumblingTile(f: FeaturePlan, s: EntityState, T: number): unknown {
+  const d = s.tiles[f.series];
+  if (d === undefined) return undefined;
+  const target = tileStart(T, f.tileMs) - f.tileMs;
+  for (let i = d.end - 1; i >= d.head; i--) {
+    const start = d.starts[i] ?? -Infinity;
+    if (start === target) return d.irs[i];
+    if (start < target) break;
+  }
+  return undefined;
+}
+
+function output(f: FeaturePlan, ir: unknown): FeatureValue {
+  const v = f.aggregator.finalize(ir);
+  return f.map === undefined ? v : f.map(v);
+}
+
+/** Values as of settled time `T` (all pending events before T are already applied). */
+function finalizeRow(plan: ViewPlan, s: EntityState, T: number): FeatureValue[] {
+  const out = new Array<FeatureValue>(plan.features.length);
+  for (const f of plan.features) {
+    if (f.kind === 1) {
+      const ir = tumblingTile(f, s, T);
+      out[f.index] = ir === undefined ? f.empty : output(f, ir);
+    } else {
+      out[f.index] = output(f, s.running[f.index]);
+    }
+  }
+  return out;
+}
+
+/** Values as of `A` ≥ settled: the settled windows moved to A, plus the pending events. */
+function projectOnline(plan: ViewPlan, s: EntityState, A: number): FeatureValue[] {
+  const out = new Array<FeatureValue>(plan.features.length);
+  const pending = s.pending;
+  for (const f of plan.features) {
+    const agg = f.aggregator;
+    let acc: unknown;
+    let from = -Infinity;
+    let to = Infinity;
+    if (f.kind === 0) {
+      const d = s.tiles[f.series];
+      from = windowStart(f, A);
+      acc = agg.clone(s.running[f.index]);
+      let i = s.windowHead[f.index] ?? 0;
+      if (d !== undefined && i < d.end && (d.starts[i] ?? Infinity) < from) {
+        let recompute = false;
+        while (i < d.end && (d.starts[i] ?? Infinity) < from) {
+          if (f.invertible && agg.retract !== undefined) acc = agg.retract(acc, d.irs[i]);
+          else recompute = true;
+          i++;
+        }
+        if (recompute || i === d.end) {
+          acc = agg.empty();
+          for (let j = i; j < d.end; j++) acc = agg.merge(acc, d.irs[j]);
+        }
+      }
+    } else if (f.kind === 1) {
+      const ir = tumblingTile(f, s, A);
+      acc = ir === undefined ? agg.empty() : agg.clone(ir);
+      to = tileStart(A, f.tileMs);
+      from = to - f.tileMs;
+    } else {
+      acc = agg.clone(s.running[f.index]);
+    }
+    for (const p of pending) {
+      if (p.t < from || p.t >= to) continue;
+      const v = f.input < 0 ? COUNT_INPUT : p.inputs[f.input];
+      if (v === null || v === undefined) continue;
+      acc = agg.update(acc, v, p.t);
+    }
+    out[f.index] = output(f, acc);
+  }
+  return out;
+}

@@ -1,0 +1,142 @@
+import type { Aggregator, FeatureValue } from '../aggregation/aggregator.js';
+import type { CompiledView } from '../topology/compile.js';
+import type { WindowIR } from '../topology/ir.js';
+
+/**
+ * The execution plan of a view, derived once from its compiled form: which event fields are
+ * read (input slots), which tile series exist, and how each feature reads them. Sliding windows
+ * of the same aggregation and tile size share one tile series; tumbling windows of the same
+ * aggregation and period share one; lifetime features keep only a running aggregate.
+ */
+export interface SeriesPlan {
+  readonly index: number;
+  readonly aggregator: Aggregator;
+  /** Input slot read by this series, or -1 for count() (the event itself). */
+  readonly input: number;
+  readonly tileMs: number;
+  /** Tiles starting before `settled − keepMs` can never be read again. */
+  readonly keepMs: number;
+}
+
+export type FeatureKind = 0 | 1 | 2;
+export const SLIDING: FeatureKind = 0;
+export const TUMBLING: FeatureKind = 1;
+export const LIFETIME: FeatureKind = 2;
+
+export interface FeaturePlan {
+  readonly index: number;
+  readonly name: string;
+  readonly kind: FeatureKind;
+  readonly aggregator: Aggregator;
+  readonly input: number;
+  /** Tile series (sliding, tumbling); -1 for lifetime. */
+  readonly series: number;
+  /** Window size W (sliding) or period P (tumbling); 0 for lifetime. */
+  readonly sizeMs: number;
+  /** Tile size R (sliding), P (tumbling); 0 for lifetime. */
+  readonly tileMs: number;
+  /** Windows retract expired tiles (exact for counts and integer sums) instead of re-merging. */
+  readonly invertible: boolean;
+  readonly map: ((value: FeatureValue) => FeatureValue) | undefined;
+  readonly empty: FeatureValue;
+}
+
+export interface ViewPlan {
+  readonly view: CompiledView;
+  /** Event fields read by aggregations, in slot order; '$time' is the event time. */
+  readonly inputs: readonly string[];
+  readonly series: readonly SeriesPlan[];
+  readonly features: readonly FeaturePlan[];
+  readonly sliding: readonly FeaturePlan[];
+  readonly tumbling: readonly FeaturePlan[];
+  readonly lifetime: readonly FeaturePlan[];
+  readonly allowedLatenessMs: number;
+}
+
+function seriesKey(
+  window: WindowIR,
+  op: string,
+  field: string | null,
+  params: unknown,
+): string | undefined {
+  if (window.kind === 'lifetime') return undefined;
+  const tile = window.kind === 'sliding' ? window.tileMs : window.sizeMs;
+  return JSON.stringify([window.kind === 'sliding' ? 's' : 't', op, field, params, tile]);
+}
+
+export function planView(view: CompiledView): ViewPlan {
+  const inputs: string[] = [];
+  const inputOf = (field: string | null): number => {
+    if (field === null) return -1;
+    let i = inputs.indexOf(field);
+    if (i < 0) i = inputs.push(field) - 1;
+    return i;
+  };
+  const seriesByKey = new Map<string, { plan: SeriesPlan; keep: number }>();
+  const series: {
+    index: number;
+    aggregator: Aggregator;
+    input: number;
+    tileMs: number;
+    keepMs: number;
+  }[] = [];
+  const features: FeaturePlan[] = [];
+  const integral = new Set(
+    [...view.ir.source.schema, ...view.ir.derive]
+      .filter((x) => x.type === 'int' || x.type === 'long')
+      .map((x) => x.name),
+  );
+  /** Retraction is used only where it is exact (integer arithmetic); floats re-merge tiles. */
+  const exactRetract = (op: string, field: string | null): boolean =>
+    op === 'count' || ((op === 'sum' || op === 'mean') && field !== null && integral.has(field));
+  for (const f of view.features) {
+    const w = f.ir.window;
+    const input = inputOf(f.field);
+    const key = seriesKey(w, f.ir.op, f.field, f.ir.params);
+    let seriesIndex = -1;
+    if (key !== undefined && w.kind !== 'lifetime') {
+      const tileMs = w.kind === 'sliding' ? w.tileMs : w.sizeMs;
+      const keep = w.kind === 'sliding' ? w.sizeMs : 2 * w.sizeMs;
+      let s = seriesByKey.get(key);
+      if (s === undefined) {
+        const plan = {
+          index: series.length,
+          aggregator: f.aggregator,
+          input,
+          tileMs,
+          keepMs: keep,
+        };
+        series.push(plan);
+        s = { plan, keep };
+        seriesByKey.set(key, s);
+      }
+      const mutable = series[s.plan.index];
+      if (mutable !== undefined) mutable.keepMs = Math.max(mutable.keepMs, keep);
+      seriesIndex = s.plan.index;
+    }
+    const empty = f.aggregator.finalize(f.aggregator.empty());
+    features.push({
+      index: features.length,
+      name: f.name,
+      kind: w.kind === 'sliding' ? SLIDING : w.kind === 'tumbling' ? TUMBLING : LIFETIME,
+      aggregator: f.aggregator,
+      input,
+      series: seriesIndex,
+      sizeMs: w.kind === 'lifetime' ? 0 : w.sizeMs,
+      tileMs: w.kind === 'sliding' ? w.tileMs : w.kind === 'tumbling' ? w.sizeMs : 0,
+      invertible: f.aggregator.retract !== undefined && exactRetract(f.ir.op, f.field),
+      map: f.map,
+      empty: f.map === undefined ? empty : f.map(empty),
+    });
+  }
+  return {
+    view,
+    inputs,
+    series,
+    features,
+    sliding: features.filter((f) => f.kind === SLIDING),
+    tumbling: features.filter((f) => f.kind === TUMBLING),
+    lifetime: features.filter((f) => f.kind === LIFETIME),
+    allowedLatenessMs: view.ir.allowedLatenessMs,
+  };
+}

@@ -1,0 +1,50 @@
+import type { FeatureValue } from '../core/aggregation/aggregator.js';
+
+/** The online keyspace of one view version. */
+export interface ViewKeyspace {
+  readonly view: string;
+  readonly version: string;
+  /** Feature names in feature-index order. */
+  readonly features: readonly string[];
+  readonly ttlMs: number;
+}
+
+/** One entity's write: public values, engine state and the applied-offset fence, together. */
+export interface EntityWrite {
+  readonly key: string;
+  readonly asOf: number;
+  readonly values: readonly FeatureValue[];
+  readonly state: Uint8Array;
+  /** Highest source offset applied to this entity. A write never lowers a stored fence. */
+  readonly fence: number;
+  /** The source partition the entity lives in. */
+  readonly partition: number;
+}
+
+export interface StoredState {
+  readonly state: Uint8Array;
+  readonly fence: number;
+}
+
+/** A public feature vector as stored: field → string (see `encodeFieldValue`). */
+export type StoredVector = Readonly<Record<string, string>>;
+
+/**
+ * The online store (Redis in production, memory in embedded mode). Each entity write is atomic
+ * (values + state + fence) and ignored when the stored fence is already at or above its fence.
+ */
+export interface OnlineStore {
+  readonly kind: string;
+  loadStates(space: ViewKeyspace, keys: readonly string[]): Promise<(StoredState | null)[]>;
+  writeEntities(space: ViewKeyspace, writes: readonly EntityWrite[], nowMs: number): Promise<void>;
+  /** Public vectors (features + `_asof` + `_updated`); null for a missing entity. */
+  readVectors(
+    view: string,
+    version: string,
+    keys: readonly string[],
+  ): Promise<(StoredVector | null)[]>;
+  setCurrentVersion(view: string, version: string): Promise<void>;
+  getCurrentVersion(view: string): Promise<string | null>;
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}
