@@ -26,6 +26,9 @@ export interface StoredState {
   readonly fence: number;
 }
 
+/** A slice of the entity states of one partition, loaded when the partition is assigned. */
+export type PartitionStates = readonly { readonly key: string; readonly stored: StoredState }[];
+
 /** A public feature vector as stored: field → string (see `encodeFieldValue`). */
 export type StoredVector = Readonly<Record<string, string>>;
 
@@ -36,6 +39,8 @@ export type StoredVector = Readonly<Record<string, string>>;
 export interface OnlineStore {
   readonly kind: string;
   loadStates(space: ViewKeyspace, keys: readonly string[]): Promise<(StoredState | null)[]>;
+  /** Every stored entity state of a source partition, in slices. */
+  loadPartition(space: ViewKeyspace, partition: number): AsyncIterable<PartitionStates>;
   writeEntities(space: ViewKeyspace, writes: readonly EntityWrite[], nowMs: number): Promise<void>;
   /** Public vectors (features + `_asof` + `_updated`); null for a missing entity. */
   readVectors(

@@ -72,6 +72,11 @@ export class PartitionRuntime {
     this.timers.schedule(s, s.due());
   }
 
+  /** Advances the partition clock for an event this view does not apply (filtered, or idle time). */
+  observe(t: number): void {
+    if (t > this.maxEventTime) this.maxEventTime = t;
+  }
+
   apply(key: string, t: number, inputs: readonly (Scalar | null)[], offset: number): ApplyResult {
     if (t < this.maxEventTime - this.lateness) return LATE;
     if (t > this.maxEventTime) this.maxEventTime = t;

@@ -1,0 +1,235 @@
+import { mkdirSync, accessSync, constants } from 'node:fs';
+import { createClient } from '@clickhouse/client';
+import type { ClickHouseClient } from '@clickhouse/client';
+import { createChdbConnection } from 'chdb/connection';
+import { FeatureStreamError } from '../../core/errors.js';
+import type { Row } from '../../core/topology/compile.js';
+import { splitKey } from '../../core/topology/event-reader.js';
+import type { ViewIR } from '../../core/topology/ir.js';
+import type { HistoryRow } from '../../core/windowing/partition-runtime.js';
+import type { ArchiveRow, HistoryStore, SourceIR } from '../../ports/history-store.js';
+import {
+  createEventsTable,
+  createFeaturesTable,
+  eventsTable,
+  featureColumns,
+  featuresTable,
+  keyFields,
+  quoteIdent,
+} from './tables.js';
+
+export interface ClickHouseTarget {
+  /** A server URL (with user/password); when absent the embedded engine runs at `path`. */
+  readonly url?: string | undefined;
+  readonly path: string;
+  readonly database: string;
+}
+
+/** Opens ClickHouse: a server through `url`, else the embedded chdb engine in `path`. */
+export function openClickHouse(target: ClickHouseTarget): ClickHouseClient {
+  if (target.url !== undefined && target.url !== '') {
+    return createClient({
+      url: target.url,
+      request_timeout: 120_000,
+      clickhouse_settings: { wait_end_of_query: 1 },
+    });
+  }
+  try {
+    mkdirSync(target.path, { recursive: true });
+    accessSync(target.path, constants.W_OK);
+  } catch (err) {
+    throw new FeatureStreamError(
+      'CLICKHOUSE_PATH',
+      `CLICKHOUSE_PATH=${target.path} is not a writable directory (${err instanceof Error ? err.message : String(err)})`,
+      {
+        domain: 'user',
+        fix: 'point CLICKHOUSE_PATH at a writable directory, or set CLICKHOUSE_URL to a ClickHouse server',
+        cause: err,
+      },
+    );
+  }
+  // chdb is typed against @clickhouse/client-common; the client accepts it at runtime.
+  type ClientConnection = NonNullable<
+    NonNullable<Parameters<typeof createClient>[0]>['connection']
+  >;
+  const connection = createChdbConnection({ path: target.path }) as unknown as ClientConnection;
+  return createClient({ connection });
+}
+
+/** The offline store on ClickHouse (embedded engine or server). */
+export class ClickHouseHistoryStore implements HistoryStore {
+  readonly kind: string;
+  private readonly ensured = new Set<string>();
+
+  private constructor(
+    private readonly client: ClickHouseClient,
+    private readonly target: ClickHouseTarget,
+  ) {
+    this.kind =
+      target.url === undefined || target.url === '' ? 'clickhouse-embedded' : 'clickhouse';
+  }
+
+  static async open(target: ClickHouseTarget): Promise<ClickHouseHistoryStore> {
+    const client = openClickHouse(target);
+    const store = new ClickHouseHistoryStore(client, target);
+    try {
+      await client.command({
+        query: `CREATE DATABASE IF NOT EXISTS ${quoteIdent(target.database)}`,
+      });
+    } catch (err) {
+      await client.close().catch(() => undefined);
+      const where =
+        store.kind === 'clickhouse'
+          ? `CLICKHOUSE_URL=${redact(target.url ?? '')}`
+          : `CLICKHOUSE_PATH=${target.path}`;
+      throw new FeatureStreamError(
+        'CLICKHOUSE_UNAVAILABLE',
+        `cannot use ClickHouse at ${where}: ${firstLine(err)}`,
+        {
+          domain: 'external',
+          retriable: true,
+          fix:
+            store.kind === 'clickhouse'
+              ? 'check the server URL, user and password, or unset CLICKHOUSE_URL to use the embedded engine'
+              : 'check that no other process uses this CLICKHOUSE_PATH (one process owns an embedded engine)',
+          cause: err,
+        },
+      );
+    }
+    return store;
+  }
+
+  get database(): string {
+    return this.target.database;
+  }
+
+  get raw(): ClickHouseClient {
+    return this.client;
+  }
+
+  private table(name: string): string {
+    return `${quoteIdent(this.target.database)}.${quoteIdent(name)}`;
+  }
+
+  async ensureSource(source: SourceIR): Promise<void> {
+    const id = `events:${source.name}`;
+    if (this.ensured.has(id)) return;
+    await this.client.command({ query: createEventsTable(this.target.database, source) });
+    this.ensured.add(id);
+  }
+
+  async ensureView(view: ViewIR): Promise<void> {
+    const id = `features:${view.name}:${view.version}`;
+    if (this.ensured.has(id)) return;
+    await this.client.command({ query: createFeaturesTable(this.target.database, view) });
+    const existing = new Map(
+      (
+        await this.query<{ name: string; type: string }>(
+          'SELECT name, type FROM system.columns WHERE database = {db:String} AND table = {t:String}',
+          { db: this.target.database, t: featuresTable(view.name) },
+        )
+      ).map((c) => [c.name, c.type]),
+    );
+    for (const col of featureColumns(view)) {
+      const have = existing.get(col.name);
+      if (have === undefined) {
+        await this.client.command({
+          query: `ALTER TABLE ${this.table(featuresTable(view.name))} ADD COLUMN IF NOT EXISTS ${quoteIdent(col.name)} ${col.type} AFTER as_of`,
+        });
+      } else if (normalizeType(have) !== normalizeType(col.type)) {
+        throw new FeatureStreamError(
+          'CLICKHOUSE_COLUMN_TYPE',
+          `column ${featuresTable(view.name)}.${col.name} is ${have} but version ${view.version} writes ${col.type}`,
+          {
+            domain: 'user',
+            fix: 'give the changed feature a new name (a feature name keeps one type across versions)',
+          },
+        );
+      }
+    }
+    this.ensured.add(id);
+  }
+
+  async appendHistory(view: ViewIR, rows: readonly HistoryRow[], writtenAt: number): Promise<void> {
+    if (rows.length === 0) return;
+    const keys = keyFields(view);
+    const cols = view.features.map((f) => ({ name: f.name, list: f.valueType.list }));
+    const values = rows.map((r) => {
+      const out: Row = {};
+      const parts = splitKey(r.key, keys.length);
+      keys.forEach((k, i) => {
+        const p = parts[i] ?? '';
+        out[k.name] = k.type === 'string' ? p : Number(p);
+      });
+      out.version = view.version;
+      out.as_of = r.asOf;
+      cols.forEach((c, i) => {
+        const v = r.values[i];
+        out[c.name] = v === undefined ? (c.list ? [] : null) : v;
+      });
+      out._written_at = writtenAt;
+      return out;
+    });
+    await this.client.insert({
+      table: this.table(featuresTable(view.name)),
+      values,
+      format: 'JSONEachRow',
+    });
+  }
+
+  async appendEvents(
+    source: SourceIR,
+    rows: readonly ArchiveRow[],
+    ingestedAt: number,
+  ): Promise<void> {
+    if (rows.length === 0) return;
+    const values = rows.map((a) => ({
+      ...a.row,
+      event_time: a.eventTime,
+      _topic: a.topic,
+      _partition: a.partition,
+      _offset: a.offset,
+      _late: a.late ? 1 : 0,
+      _ingested_at: ingestedAt,
+    }));
+    await this.client.insert({
+      table: this.table(eventsTable(source.name)),
+      values,
+      format: 'JSONEachRow',
+    });
+  }
+
+  async query<T = Record<string, unknown>>(
+    sql: string,
+    params: Record<string, unknown> = {},
+  ): Promise<T[]> {
+    const rs = await this.client.query({ query: sql, query_params: params, format: 'JSONEachRow' });
+    return rs.json<T>();
+  }
+
+  async ping(): Promise<void> {
+    await this.query('SELECT 1');
+  }
+
+  async close(): Promise<void> {
+    await this.client.close();
+  }
+}
+
+function normalizeType(t: string): string {
+  return t.replace(/\s+/g, '').replace(/"/g, "'");
+}
+
+function firstLine(err: unknown): string {
+  return (err instanceof Error ? err.message : String(err)).split('\n')[0] ?? '';
+}
+
+function redact(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password !== '') u.password = '***';
+    return u.toString();
+  } catch {
+    return url;
+  }
+}

@@ -1,0 +1,47 @@
+import type { Kafka, Producer } from 'kafkajs';
+import type { EventProducer, ProducedRecord } from '../../ports/event-producer.js';
+
+/** Produces encoded records to Kafka, keyed (so an entity stays in one partition), acks=all. */
+export class KafkaEventProducer implements EventProducer {
+  private producer: Producer | undefined;
+
+  constructor(private readonly kafka: Kafka) {}
+
+  async ensureTopic(topic: string, partitions: number): Promise<void> {
+    const admin = this.kafka.admin();
+    await admin.connect();
+    try {
+      const existing = await admin.listTopics();
+      if (!existing.includes(topic)) {
+        await admin.createTopics({
+          topics: [{ topic, numPartitions: partitions, replicationFactor: 1 }],
+          waitForLeaders: true,
+        });
+      }
+    } finally {
+      await admin.disconnect();
+    }
+  }
+
+  async send(topic: string, records: readonly ProducedRecord[]): Promise<void> {
+    if (records.length === 0) return;
+    if (this.producer === undefined) {
+      const p = this.kafka.producer({ allowAutoTopicCreation: false });
+      await p.connect();
+      this.producer = p;
+    }
+    await this.producer.send({
+      topic,
+      acks: -1,
+      messages: records.map((r) => ({
+        key: r.key === null ? null : Buffer.from(r.key.buffer, r.key.byteOffset, r.key.byteLength),
+        value: Buffer.from(r.value.buffer, r.value.byteOffset, r.value.byteLength),
+      })),
+    });
+  }
+
+  async close(): Promise<void> {
+    await this.producer?.disconnect();
+    this.producer = undefined;
+  }
+}

@@ -1,0 +1,125 @@
+import { encodeFieldValue } from '../../core/values/field-value.js';
+import type {
+  EntityWrite,
+  OnlineStore,
+  StoredState,
+  StoredVector,
+  ViewKeyspace,
+} from '../../ports/online-store.js';
+import type { PartitionStates } from '../../ports/online-store.js';
+
+interface Entry {
+  vector: Record<string, string>;
+  state: StoredState;
+  partition: number;
+  expiresAt: number;
+}
+
+/**
+ * The online store in process memory (embedded mode and unit tests). Same semantics as Redis:
+ * fenced writes, TTL, null values as absent fields.
+ */
+export class MemoryOnlineStore implements OnlineStore {
+  readonly kind = 'memory';
+  private readonly spaces = new Map<string, Map<string, Entry>>();
+  private readonly current = new Map<string, string>();
+
+  constructor(private readonly clock: () => number = Date.now) {}
+
+  private space(view: string, version: string): Map<string, Entry> {
+    const id = `${view}\u0000${version}`;
+    let s = this.spaces.get(id);
+    if (s === undefined) {
+      s = new Map();
+      this.spaces.set(id, s);
+    }
+    return s;
+  }
+
+  private live(space: Map<string, Entry>, key: string): Entry | undefined {
+    const e = space.get(key);
+    if (e !== undefined && e.expiresAt <= this.clock()) {
+      space.delete(key);
+      return undefined;
+    }
+    return e;
+  }
+
+  loadStates(ks: ViewKeyspace, keys: readonly string[]): Promise<(StoredState | null)[]> {
+    const space = this.space(ks.view, ks.version);
+    return Promise.resolve(keys.map((k) => this.live(space, k)?.state ?? null));
+  }
+
+  // eslint-disable-next-line @typescript-eslint/require-await -- same async shape as the Redis store
+  async *loadPartition(
+    ks: ViewKeyspace,
+    partition: number,
+    batchSize = 1000,
+  ): AsyncIterable<PartitionStates> {
+    const space = this.space(ks.view, ks.version);
+    let batch: { key: string; stored: StoredState }[] = [];
+    for (const key of [...space.keys()]) {
+      const e = this.live(space, key);
+      if (e === undefined || e.partition !== partition) continue;
+      batch.push({ key, stored: e.state });
+      if (batch.length >= batchSize) {
+        yield batch;
+        batch = [];
+      }
+    }
+    if (batch.length > 0) yield batch;
+  }
+
+  writeEntities(ks: ViewKeyspace, writes: readonly EntityWrite[], nowMs: number): Promise<void> {
+    const space = this.space(ks.view, ks.version);
+    for (const w of writes) {
+      const prev = this.live(space, w.key);
+      if (prev !== undefined && prev.state.fence > w.fence) continue;
+      const vector: Record<string, string> = {};
+      ks.features.forEach((name, i) => {
+        const v = encodeFieldValue(w.values[i] ?? null);
+        if (v !== undefined) vector[name] = v;
+      });
+      vector._asof = String(w.asOf);
+      vector._updated = String(nowMs);
+      space.set(w.key, {
+        vector,
+        state: { state: w.state.slice(), fence: w.fence },
+        partition: w.partition,
+        expiresAt: this.clock() + ks.ttlMs,
+      });
+    }
+    return Promise.resolve();
+  }
+
+  readVectors(
+    view: string,
+    version: string,
+    keys: readonly string[],
+  ): Promise<(StoredVector | null)[]> {
+    const space = this.space(view, version);
+    return Promise.resolve(
+      keys.map((k) => {
+        const e = this.live(space, k);
+        return e === undefined ? null : { ...e.vector };
+      }),
+    );
+  }
+
+  setCurrentVersion(view: string, version: string): Promise<void> {
+    this.current.set(view, version);
+    return Promise.resolve();
+  }
+
+  getCurrentVersion(view: string): Promise<string | null> {
+    return Promise.resolve(this.current.get(view) ?? null);
+  }
+
+  ping(): Promise<void> {
+    return Promise.resolve();
+  }
+
+  close(): Promise<void> {
+    return Promise.resolve();
+  }
+}

@@ -1,0 +1,224 @@
+import { readFileSync } from 'node:fs';
+import { Cluster, Redis } from 'ioredis';
+import type { ChainableCommander, RedisOptions } from 'ioredis';
+import { FeatureStreamError } from '../../core/errors.js';
+import { encodeFieldValue } from '../../core/values/field-value.js';
+import type {
+  EntityWrite,
+  OnlineStore,
+  PartitionStates,
+  StoredState,
+  StoredVector,
+  ViewKeyspace,
+} from '../../ports/online-store.js';
+import { currentVersionKey, partitionIndexKey, stateKey, vectorKey } from './keys.js';
+
+const WRITE_ENTITY = readFileSync(new URL('./scripts/write-entity-2.lua', import.meta.url), 'utf8');
+
+type Client = Redis | Cluster;
+type WithScripts = {
+  fsWriteEntity(
+    publicKey: string,
+    stateKey: string,
+    ...args: (string | Buffer | number)[]
+  ): Promise<number>;
+};
+type PipelineWithScripts = ChainableCommander & {
+  fsWriteEntity(
+    publicKey: string,
+    stateKey: string,
+    ...args: (string | Buffer | number)[]
+  ): ChainableCommander;
+};
+
+/** Parses REDIS_URL: one `redis://` URL, or a comma-separated list of cluster nodes. */
+export function connectRedis(url: string, options: RedisOptions = {}): Client {
+  const urls = url
+    .split(',')
+    .map((u) => u.trim())
+    .filter((u) => u.length > 0);
+  const base: RedisOptions = {
+    lazyConnect: true,
+    maxRetriesPerRequest: 2,
+    enableAutoPipelining: false,
+    ...options,
+  };
+  if (urls.length > 1) {
+    return new Cluster(
+      urls.map((u) => {
+        const parsed = new URL(u);
+        return { host: parsed.hostname, port: Number(parsed.port || 6379) };
+      }),
+      { lazyConnect: true, redisOptions: base },
+    );
+  }
+  return new Redis(urls[0] ?? 'redis://127.0.0.1:6379', base);
+}
+
+/**
+ * The online store on Redis (single node or cluster). Writes go through one Lua script per
+ * entity (values + state + fence, atomic), pipelined across entities.
+ */
+export class RedisOnlineStore implements OnlineStore {
+  readonly kind = 'redis';
+
+  constructor(private readonly client: Client) {
+    client.defineCommand('fsWriteEntity', { numberOfKeys: 2, lua: WRITE_ENTITY });
+  }
+
+  static async connect(url: string): Promise<RedisOnlineStore> {
+    const client = connectRedis(url);
+    client.on('error', () => undefined);
+    try {
+      await client.connect();
+      await client.ping();
+    } catch (err) {
+      client.disconnect();
+      throw new FeatureStreamError(
+        'REDIS_UNREACHABLE',
+        `cannot reach Redis at REDIS_URL=${url}: ${err instanceof Error ? err.message : String(err)}`,
+        {
+          domain: 'external',
+          retriable: true,
+          fix: 'start Redis (npm run services up) or set REDIS_URL to a reachable redis:// URL; unset it to use the in-memory store',
+          cause: err,
+        },
+      );
+    }
+    return new RedisOnlineStore(client);
+  }
+
+  get redis(): Client {
+    return this.client;
+  }
+
+  async loadStates(ks: ViewKeyspace, keys: readonly string[]): Promise<(StoredState | null)[]> {
+    if (keys.length === 0) return [];
+    const p = this.client.pipeline();
+    for (const k of keys) p.hmgetBuffer(stateKey(ks.view, ks.version, k), 's', 'f');
+    const res = (await p.exec()) ?? [];
+    return res.map(([err, v]) => {
+      if (err !== null) throw err;
+      const [s, f] = v as [Buffer | null, Buffer | null];
+      return s === null || f === null
+        ? null
+        : { state: new Uint8Array(s), fence: Number(f.toString()) };
+    });
+  }
+
+  async *loadPartition(ks: ViewKeyspace, partition: number): AsyncIterable<PartitionStates> {
+    const setKey = partitionIndexKey(ks.view, ks.version, partition);
+    let cursor = '0';
+    do {
+      const [next, members] = await this.client.sscan(setKey, cursor, 'COUNT', 1000);
+      cursor = next;
+      if (members.length === 0) continue;
+      const states = await this.loadStates(ks, members);
+      const out: { key: string; stored: StoredState }[] = [];
+      const gone: string[] = [];
+      members.forEach((key, i) => {
+        const stored = states[i];
+        if (stored === null || stored === undefined) gone.push(key);
+        else out.push({ key, stored });
+      });
+      if (gone.length > 0) await this.client.srem(setKey, ...gone);
+      if (out.length > 0) yield out;
+    } while (cursor !== '0');
+  }
+
+  async writeEntities(
+    ks: ViewKeyspace,
+    writes: readonly EntityWrite[],
+    nowMs: number,
+  ): Promise<void> {
+    if (writes.length === 0) return;
+    // Index first: the partition set must list every entity whose state exists.
+    const index = this.client.pipeline();
+    const byPartition = new Map<number, string[]>();
+    for (const w of writes) {
+      let list = byPartition.get(w.partition);
+      if (list === undefined) byPartition.set(w.partition, (list = []));
+      list.push(w.key);
+    }
+    for (const [partition, keys] of byPartition)
+      index.sadd(partitionIndexKey(ks.view, ks.version, partition), ...keys);
+    check(await index.exec());
+
+    const p = this.client.pipeline() as PipelineWithScripts;
+    const updated = String(nowMs);
+    const ttl = String(ks.ttlMs);
+    for (const w of writes) {
+      const set: string[] = [];
+      const del: string[] = [];
+      ks.features.forEach((name, i) => {
+        const v = encodeFieldValue(w.values[i] ?? null);
+        if (v === undefined) del.push(name);
+        else set.push(name, v);
+      });
+      set.push('_asof', String(w.asOf), '_updated', updated);
+      p.fsWriteEntity(
+        vectorKey(ks.view, ks.version, w.key),
+        stateKey(ks.view, ks.version, w.key),
+        String(w.fence),
+        String(w.asOf),
+        Buffer.from(w.state.buffer, w.state.byteOffset, w.state.byteLength),
+        ttl,
+        String(set.length / 2),
+        ...set,
+        ...del,
+      );
+    }
+    check(await p.exec());
+  }
+
+  async readVectors(
+    view: string,
+    version: string,
+    keys: readonly string[],
+  ): Promise<(StoredVector | null)[]> {
+    if (keys.length === 0) return [];
+    const p = this.client.pipeline();
+    for (const k of keys) p.hgetall(vectorKey(view, version, k));
+    const res = check(await p.exec());
+    return res.map((v) => {
+      const h = v as Record<string, string>;
+      return Object.keys(h).length === 0 ? null : h;
+    });
+  }
+
+  async setCurrentVersion(view: string, version: string): Promise<void> {
+    await this.client.set(currentVersionKey(view), version);
+  }
+
+  async getCurrentVersion(view: string): Promise<string | null> {
+    return this.client.get(currentVersionKey(view));
+  }
+
+  async ping(): Promise<void> {
+    await this.client.ping();
+  }
+
+  async close(): Promise<void> {
+    await this.client.quit().catch(() => this.client.disconnect());
+  }
+}
+
+function check(res: [Error | null, unknown][] | null): unknown[] {
+  if (res === null)
+    throw new FeatureStreamError('REDIS_PIPELINE', 'Redis pipeline was aborted', {
+      domain: 'external',
+      retriable: true,
+    });
+  return res.map(([err, v]) => {
+    if (err !== null) {
+      throw new FeatureStreamError('REDIS_COMMAND', `Redis command failed: ${err.message}`, {
+        domain: 'external',
+        retriable: true,
+        cause: err,
+      });
+    }
+    return v;
+  });
+}
+
+export type { WithScripts };

@@ -1,0 +1,100 @@
+import { availableParallelism } from 'node:os';
+import { userError } from '../core/errors.js';
+import { DEFAULTS } from './defaults.js';
+
+/** Resolved, validated and frozen engine configuration. */
+export interface Config {
+  readonly kafkaBrokers: string | undefined;
+  readonly redisUrl: string | undefined;
+  readonly clickhouseUrl: string | undefined;
+  readonly clickhousePath: string;
+  readonly clickhouseDatabase: string;
+  readonly groupId: string;
+  readonly workers: number;
+  readonly metricsPort: number;
+  readonly servePort: number;
+  readonly minEventTime: number;
+  readonly maxFutureMs: number;
+  readonly embeddedPartitions: number;
+}
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+function str(env: Env, name: string): string | undefined {
+  const v = env[name]?.trim();
+  return v === undefined || v === '' ? undefined : v;
+}
+
+function int(env: Env, name: string, fallback: number, min: number, max: number): number {
+  const raw = str(env, name);
+  if (raw === undefined) return fallback;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < min || n > max) {
+    throw userError(
+      'CONFIG_INVALID',
+      `${name}=${raw} is not an integer in [${min}, ${max}]`,
+      `set ${name} to a whole number between ${min} and ${max}, or unset it`,
+    );
+  }
+  return n;
+}
+
+function url(env: Env, name: string, schemes: readonly string[]): string | undefined {
+  const raw = str(env, name);
+  if (raw === undefined) return undefined;
+  for (const part of raw.split(',')) {
+    let ok = false;
+    try {
+      ok = schemes.includes(new URL(part.trim()).protocol);
+    } catch {
+      ok = false;
+    }
+    if (!ok) {
+      throw userError(
+        'CONFIG_INVALID',
+        `${name}=${raw} is not a valid ${schemes.map((s) => s.replace(':', '://')).join(' or ')} URL`,
+        `set ${name} like ${schemes[0]?.replace(':', '://') ?? ''}host:port, or unset it`,
+      );
+    }
+  }
+  return raw;
+}
+
+/** Reads the configuration from the environment (defaults from config/defaults.ts). */
+export function loadConfig(env: Env = process.env): Config {
+  const brokers = str(env, 'KAFKA_BROKERS');
+  if (brokers !== undefined) {
+    for (const b of brokers.split(',')) {
+      if (!/^[^\s:/]+:\d{1,5}$/.test(b.trim())) {
+        throw userError(
+          'CONFIG_INVALID',
+          `KAFKA_BROKERS=${brokers}: '${b}' is not host:port`,
+          'set KAFKA_BROKERS=host:port[,host:port], or unset it for the embedded source',
+        );
+      }
+    }
+  }
+  const minEventTime = Date.parse(str(env, 'FS_MIN_EVENT_TIME') ?? DEFAULTS.minEventTime);
+  if (!Number.isFinite(minEventTime)) {
+    throw userError(
+      'CONFIG_INVALID',
+      `FS_MIN_EVENT_TIME=${env.FS_MIN_EVENT_TIME ?? ''} is not a date`,
+      'use an ISO-8601 date such as 2000-01-01T00:00:00Z',
+    );
+  }
+  const workers = int(env, 'FS_WORKERS', DEFAULTS.workers, 0, 256);
+  return Object.freeze({
+    kafkaBrokers: brokers,
+    redisUrl: url(env, 'REDIS_URL', ['redis:', 'rediss:']),
+    clickhouseUrl: url(env, 'CLICKHOUSE_URL', ['http:', 'https:']),
+    clickhousePath: str(env, 'CLICKHOUSE_PATH') ?? DEFAULTS.clickhousePath,
+    clickhouseDatabase: str(env, 'CLICKHOUSE_DATABASE') ?? DEFAULTS.clickhouseDatabase,
+    groupId: str(env, 'FS_GROUP_ID') ?? DEFAULTS.groupId,
+    workers: workers === 0 ? Math.max(1, availableParallelism()) : workers,
+    metricsPort: int(env, 'FS_METRICS_PORT', DEFAULTS.metricsPort, 0, 65535),
+    servePort: int(env, 'FS_PORT', DEFAULTS.servePort, 0, 65535),
+    minEventTime,
+    maxFutureMs: int(env, 'FS_MAX_FUTURE_MS', DEFAULTS.maxFutureMs, 0, 10 * 365 * 86_400_000),
+    embeddedPartitions: int(env, 'FS_EMBEDDED_PARTITIONS', DEFAULTS.embeddedPartitions, 1, 256),
+  });
+}

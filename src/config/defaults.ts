@@ -1,0 +1,20 @@
+/**
+ * Every default of the engine in one place. Environment variables (contracts: README
+ * "Configuration") override them; `loadConfig` validates the result.
+ */
+export const DEFAULTS = {
+  clickhousePath: './.featurestream/clickhouse',
+  clickhouseDatabase: 'featurestream',
+  groupId: 'featurestream',
+  /** Worker threads: one per core. */
+  workers: 0,
+  metricsPort: 9464,
+  servePort: 8080,
+  /** Earliest event time accepted (older is an absurd timestamp). */
+  minEventTime: '2000-01-01T00:00:00Z',
+  /** How far beyond the wall clock an event time may be. */
+  maxFutureMs: 86_400_000,
+  /** Partitions of the embedded in-process log. */
+  embeddedPartitions: 4,
+  topologies: 'topologies',
+} as const;

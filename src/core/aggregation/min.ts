@@ -1,0 +1,45 @@
+import type { ByteReader, ByteWriter } from '../encoding/bytes.js';
+import type { Aggregator, FeatureValue, Scalar } from './aggregator.js';
+
+/**
+ * `min`: the smallest value. IR: a number (immutable), `NaN` while empty — so ±Infinity stay
+ * ordinary values. Not invertible. Empty → null. Encoded as f64 (NaN round-trips as NaN).
+ * Ties (including 0 vs -0) keep the earlier value.
+ */
+export class MinAggregator implements Aggregator<number> {
+  readonly op = 'min';
+
+  empty(): number {
+    return Number.NaN;
+  }
+
+  isEmpty(ir: number): boolean {
+    return Number.isNaN(ir);
+  }
+
+  update(ir: number, value: Scalar, _t: number): number {
+    const v = value as number;
+    // `!(ir <= v)` is true when v is smaller or when ir is NaN (empty).
+    return !(ir <= v) ? v : ir;
+  }
+
+  merge(a: number, b: number): number {
+    return !(a <= b) && !Number.isNaN(b) ? b : a;
+  }
+
+  clone(ir: number): number {
+    return ir;
+  }
+
+  finalize(ir: number): FeatureValue {
+    return Number.isNaN(ir) ? null : ir;
+  }
+
+  encode(ir: number, w: ByteWriter): void {
+    w.f64(ir);
+  }
+
+  decode(r: ByteReader): number {
+    return r.f64();
+  }
+}
