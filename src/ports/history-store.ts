@@ -24,6 +24,8 @@ export interface HistoryStore {
   ensureSource(source: SourceIR): Promise<void>;
   appendHistory(view: ViewIR, rows: readonly HistoryRow[], writtenAt: number): Promise<void>;
   appendEvents(source: SourceIR, rows: readonly ArchiveRow[], ingestedAt: number): Promise<void>;
+  /** Deduplicated history rows of one version, ordered by entity and as-of. */
+  readHistory(view: ViewIR, options?: { keys?: readonly string[] }): Promise<HistoryRow[]>;
   query<T = Record<string, unknown>>(sql: string, params?: Record<string, unknown>): Promise<T[]>;
   ping(): Promise<void>;
   close(): Promise<void>;

@@ -4,7 +4,8 @@ import type { ClickHouseClient } from '@clickhouse/client';
 import { createChdbConnection } from 'chdb/connection';
 import { FeatureStreamError } from '../../core/errors.js';
 import type { Row } from '../../core/topology/compile.js';
-import { splitKey } from '../../core/topology/event-reader.js';
+import { joinKey, splitKey } from '../../core/topology/event-reader.js';
+import type { FeatureValue } from '../../core/aggregation/aggregator.js';
 import type { ViewIR } from '../../core/topology/ir.js';
 import type { HistoryRow } from '../../core/windowing/partition-runtime.js';
 import type { ArchiveRow, HistoryStore, SourceIR } from '../../ports/history-store.js';
@@ -197,6 +198,33 @@ export class ClickHouseHistoryStore implements HistoryStore {
       values,
       format: 'JSONEachRow',
     });
+  }
+
+  async readHistory(view: ViewIR, options: { keys?: readonly string[] } = {}): Promise<HistoryRow[]> {
+    const keys = keyFields(view);
+    const keyCols = keys.map((k) => quoteIdent(k.name));
+    const featureCols = view.features.map((f) =>
+      f.valueType.base === 'timestamp' && !f.valueType.list
+        ? `toUnixTimestamp64Milli(${quoteIdent(f.name)}) AS ${quoteIdent(f.name)}`
+        : quoteIdent(f.name),
+    );
+    const filter = options.keys === undefined || keys.length !== 1 ? '' : ` AND ${keyCols[0] ?? ''} IN {keys:Array(String)}`;
+    const sql = `SELECT ${keyCols.join(', ')}, toUnixTimestamp64Milli(as_of) AS _as_of, ${featureCols.join(', ')}
+FROM ${this.table(featuresTable(view.name))} FINAL
+WHERE version = {version:String}${filter}
+ORDER BY ${keyCols.join(', ')}, as_of`;
+    const rs = await this.client.query({
+      query: sql,
+      query_params: { version: view.version, ...(options.keys === undefined ? {} : { keys: options.keys }) },
+      format: 'JSONEachRow',
+      clickhouse_settings: { output_format_json_quote_64bit_integers: 0 },
+    });
+    const rows = await rs.json<Record<string, unknown>>();
+    return rows.map((r) => ({
+      key: joinKey(keys.map((k) => String(r[k.name]))),
+      asOf: Number(r._as_of),
+      values: view.features.map((f) => (r[f.name] ?? (f.valueType.list ? [] : null)) as FeatureValue),
+    }));
   }
 
   async query<T = Record<string, unknown>>(

@@ -5,6 +5,7 @@ import { FeatureStreamError, userError } from '../errors.js';
 import { toMillis } from '../time/duration.js';
 import { checkTile, defaultTileMs } from '../windowing/resolution.js';
 import { EVENT_TIME, featureBuilder } from './feature-spec.js';
+import { normalizeFunctionSource } from './function-source.js';
 import type { FeatureSpec } from './feature-spec.js';
 import type { FeatureViewDef } from './feature-view.js';
 import { IR_VERSION } from './ir.js';
@@ -260,7 +261,7 @@ export function compileView(def: FeatureViewDef): CompiledView {
         'use letters, digits and _',
       );
     }
-    const f = { name, type: spec.type, nullable: spec.nullable, fn: spec.fn.toString() };
+    const f = { name, type: spec.type, nullable: spec.nullable, fn: normalizeFunctionSource(spec.fn) };
     derive.push(f);
     fields.set(name, f);
     deriveFns.push({ name, fn: spec.fn as (event: Row) => unknown });
@@ -316,7 +317,7 @@ export function compileView(def: FeatureViewDef): CompiledView {
   let eventTimeField: string | undefined;
   let eventTimeFn: ((event: Row) => number) | undefined;
   if (typeof src.eventTime === 'function') {
-    eventTime = { fn: src.eventTime.toString() };
+    eventTime = { fn: normalizeFunctionSource(src.eventTime) };
     eventTimeFn = src.eventTime as unknown as (event: Row) => number;
   } else {
     const f = fields.get(src.eventTime);
@@ -406,7 +407,7 @@ export function compileView(def: FeatureViewDef): CompiledView {
       field,
       params: { ...params },
       window,
-      map: spec.mapFn === undefined ? null : spec.mapFn.toString(),
+      map: spec.mapFn === undefined ? null : normalizeFunctionSource(spec.mapFn),
       valueType: valueType(op, fieldType, spec.mapFn !== undefined),
       ...(spec.doc === undefined ? {} : { doc: spec.doc }),
     };
@@ -435,7 +436,7 @@ export function compileView(def: FeatureViewDef): CompiledView {
       eventTime,
       key: [...src.key],
     },
-    filter: def.filter === undefined ? null : def.filter.toString(),
+    filter: def.filter === undefined ? null : normalizeFunctionSource(def.filter),
     derive,
     features,
     allowedLatenessMs: toMs(

@@ -108,6 +108,12 @@ export class EventReader {
   }
 }
 
+/** Joins key parts into an entity key, escaping `\\` and `|` (the inverse of `splitKey`). */
+export function joinKey(parts: readonly string[]): string {
+  if (parts.length === 1) return parts[0] ?? '';
+  return parts.map((p) => p.replace(/[\\|]/g, '\\$&')).join('|');
+}
+
 /** Splits a composite entity key written by `EventReader` back into its parts. */
 export function splitKey(key: string, parts: number): string[] {
   if (parts === 1) return [key];

@@ -12,3 +12,20 @@ export function encodeFieldValue(v: FeatureValue): string | undefined {
   if (typeof v === 'boolean') return v ? 'true' : 'false';
   return JSON.stringify(v);
 }
+
+/** The inverse of `encodeFieldValue` for a feature of type `t` (absent field → null/[]). */
+export function decodeFieldValue(
+  t: { readonly base: string; readonly list: boolean },
+  raw: string | undefined,
+): FeatureValue {
+  if (raw === undefined) return t.list ? [] : null;
+  if (t.list) return JSON.parse(raw) as FeatureValue;
+  switch (t.base) {
+    case 'string':
+      return raw;
+    case 'boolean':
+      return raw === 'true';
+    default:
+      return Number(raw);
+  }
+}

@@ -11,8 +11,7 @@ import { decodeEntity, encodeEntity } from '../../../src/core/windowing/entity-s
 import { LATE, PartitionRuntime } from '../../../src/core/windowing/partition-runtime.js';
 import type { HistoryRow } from '../../../src/core/windowing/partition-runtime.js';
 import { planView } from '../../../src/core/windowing/view-plan.js';
-import { boundaries, exactValue, sameValue, windowEvents } from '../../support/oracle.js';
-import type { OracleEvent } from '../../support/oracle.js';
+import { diffValues, expectedResults } from '../../support/expected.js';
 
 const LATENESS = 3_000;
 const view = compileView(
@@ -177,65 +176,22 @@ function run(
 }
 
 function check(events: readonly Ev[], result: RunResult): void {
-  // Oracle: lateness per partition from the max event time seen before each event.
-  const maxSeen = new Map<number, number>();
-  const applied = new Map<string, OracleEvent[]>();
-  const partitionOf = new Map<string, number>();
-  events.forEach((e, seq) => {
-    const max = maxSeen.get(e.partition) ?? -Infinity;
-    const late = e.ts < max - LATENESS;
-    expect(result.lateSeqs.has(seq), `event ${seq} late`).toBe(late);
-    if (e.ts > max) maxSeen.set(e.partition, e.ts);
-    if (late) return;
-    const key = e.k;
-    const list = applied.get(key) ?? [];
-    list.push({ t: e.ts, seq, fields: { n: e.n, x: e.x, m: e.m } });
-    applied.set(key, list);
-    partitionOf.set(key, e.partition);
-  });
-  for (const [key, evs] of applied) {
-    const wm = (maxSeen.get(partitionOf.get(key) ?? 0) ?? 0) - LATENESS;
-    const times = new Set<number>(evs.map((e) => e.t));
-    const bounds = new Set<number>();
-    for (const f of view.ir.features) for (const b of boundaries(f, evs)) bounds.add(b);
-    for (const b of bounds) times.add(b);
-    const expectedTimes = [...times].filter((t) => t < wm).sort((a, b) => a - b);
+  const expected = expectedResults(
+    view,
+    events.map((e) => ({ partition: e.partition, key: e.k, t: e.ts, fields: { n: e.n, x: e.x, m: e.m } })),
+  );
+  expect([...result.lateSeqs].sort((a, b) => a - b), 'late events').toEqual([...expected.late].sort((a, b) => a - b));
+  for (const [key, rows] of expected.rows) {
     const got = result.rows.get(key) ?? [];
-    expect(
-      got.map((r) => r.asOf),
-      `history times of ${key}`,
-    ).toEqual(expectedTimes);
-    const valueAt = (T: number): FeatureValue[] =>
-      view.features.map((f) => {
-        const v = exactValue(f.ir, windowEvents(f.ir, evs, T));
-        return f.map === undefined ? v : f.map(v);
-      });
-    const inWindow = (i: number, T: number): OracleEvent[] => {
-      const f = view.features[i];
-      return f === undefined ? [] : windowEvents(f.ir, evs, T);
-    };
-    for (const row of got) {
-      const want = valueAt(row.asOf);
-      view.features.forEach((f, i) => {
-        expect(
-          sameValue(f.ir, row.values[i] ?? null, want[i] ?? null, inWindow(i, row.asOf)),
-          `${key} ${f.name} as of ${row.asOf}: got ${JSON.stringify(row.values[i])} want ${JSON.stringify(want[i])}`,
-        ).toBe(true);
-      });
-    }
-    // Online: as of the latest event, or the last decay boundary after it that the watermark passed.
-    const latest = Math.max(...evs.map((e) => e.t));
-    const decayed = [...bounds].filter((b) => b > latest && b < wm);
-    const asOf = Math.max(latest, ...decayed);
+    expect(got.map((r) => r.asOf), `history times of ${key}`).toEqual(rows.map((r) => r.asOf));
+    const diffs = got.flatMap((r, i) => diffValues(view, expected, key, r.asOf, r.values, rows[i]?.values ?? []));
+    expect(diffs, 'history values').toEqual([]);
+  }
+  expect([...result.rows.keys()].filter((k) => !expected.rows.has(k)), 'unexpected entities').toEqual([]);
+  for (const [key, want] of expected.online) {
     const on = result.online.get(key);
-    expect(on?.asOf, `online asOf of ${key}`).toBe(asOf);
-    const want = valueAt(asOf);
-    view.features.forEach((f, i) => {
-      expect(
-        sameValue(f.ir, on?.values[i] ?? null, want[i] ?? null, inWindow(i, asOf)),
-        `online ${key} ${f.name}: got ${JSON.stringify(on?.values[i])} want ${JSON.stringify(want[i])}`,
-      ).toBe(true);
-    });
+    expect(on?.asOf, `online asOf of ${key}`).toBe(want.asOf);
+    expect(diffValues(view, expected, key, want.asOf, on?.values ?? [], want.values), 'online values').toEqual([]);
   }
 }
 

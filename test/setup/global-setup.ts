@@ -1,0 +1,23 @@
+/**
+ * Global setup of the integration project: real Kafka and Redis (given by KAFKA_BROKERS /
+ * REDIS_URL, or started by scripts/services.sh), verified up front. A missing or broken service
+ * fails the run with a message that says how to fix it — integration tests never skip.
+ * ClickHouse is the embedded engine (one per test process) unless CLICKHOUSE_URL is set.
+ */
+import type { TestProject } from 'vitest/node';
+import { startServices } from './services.js';
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    services: Record<string, string>;
+  }
+}
+
+export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+  const services = await startServices();
+  const env = { ...services.env };
+  if (process.env.CLICKHOUSE_URL !== undefined && process.env.CLICKHOUSE_URL !== '') env.CLICKHOUSE_URL = process.env.CLICKHOUSE_URL;
+  Object.assign(process.env, env);
+  project.provide('services', env);
+  return services.stop;
+}
