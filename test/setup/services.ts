@@ -69,7 +69,8 @@ export async function startServices(): Promise<StartedServices> {
     stopped ??= (async () => {
       if (stateDir === undefined) return;
       try {
-        await runServicesSh(['down'], stateDir, DOWN_TIMEOUT_MS);
+        // Quiet on success: the test runner's summary stays the last thing printed.
+        await runServicesSh(['down'], stateDir, DOWN_TIMEOUT_MS, true);
       } finally {
         if (process.env.FS_SERVICES_KEEP_LOGS === '1') {
           process.stderr.write(`services: logs kept in ${stateDir}\n`);
@@ -143,18 +144,24 @@ export async function startServices(): Promise<StartedServices> {
   return { env, stop };
 }
 
-/** Runs scripts/services.sh with its progress (stderr) shown; stdout (env lines) is discarded. */
-function runServicesSh(args: string[], stateDir: string, timeoutMs: number): Promise<void> {
+/**
+ * Runs scripts/services.sh with its progress (stderr) shown — or, when `quiet`, shown only if it
+ * fails; stdout (env lines) is discarded.
+ */
+function runServicesSh(args: string[], stateDir: string, timeoutMs: number, quiet = false): Promise<void> {
   return new Promise((resolve, reject) => {
     const child = spawn('bash', [SERVICES_SH, ...args], {
       cwd: REPO_DIR,
       env: { ...process.env, FS_SERVICES_DIR: stateDir },
-      stdio: ['ignore', 'ignore', 'inherit'],
+      stdio: ['ignore', 'ignore', quiet ? 'pipe' : 'inherit'],
       timeout: timeoutMs,
       killSignal: 'SIGTERM',
     });
+    let errText = '';
+    child.stderr?.on('data', (d: Buffer) => (errText += d.toString()));
     child.once('error', reject);
     child.once('exit', (code, signal) => {
+      if (code !== 0 && errText !== '') process.stderr.write(errText);
       if (code === 0) resolve();
       else if (signal !== null)
         reject(new Error(`scripts/services.sh ${args.join(' ')} was killed by ${signal}`));

@@ -1,4 +1,5 @@
-import { mkdirSync, accessSync, constants } from 'node:fs';
+import { accessSync, constants, existsSync, mkdirSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import { createClient } from '@clickhouse/client';
 import type { ClickHouseClient } from '@clickhouse/client';
 import { createChdbConnection } from 'chdb/connection';
@@ -26,6 +27,19 @@ export interface ClickHouseTarget {
   readonly database: string;
 }
 
+/**
+ * Creates `dir` level by level (not `recursive: true`, which never returns for some paths such
+ * as /proc/x on Node 20) and checks it is writable.
+ */
+function makeWritableDir(dir: string): void {
+  if (!existsSync(dir)) {
+    const parent = dirname(dir);
+    if (parent !== dir) makeWritableDir(parent);
+    mkdirSync(dir);
+  }
+  accessSync(dir, constants.W_OK);
+}
+
 /** Opens ClickHouse: a server through `url`, else the embedded chdb engine in `path`. */
 export function openClickHouse(target: ClickHouseTarget): ClickHouseClient {
   if (target.url !== undefined && target.url !== '') {
@@ -36,8 +50,7 @@ export function openClickHouse(target: ClickHouseTarget): ClickHouseClient {
     });
   }
   try {
-    mkdirSync(target.path, { recursive: true });
-    accessSync(target.path, constants.W_OK);
+    makeWritableDir(resolve(target.path));
   } catch (err) {
     throw new FeatureStreamError(
       'CLICKHOUSE_PATH',

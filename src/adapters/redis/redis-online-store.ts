@@ -67,11 +67,17 @@ export class RedisOnlineStore implements OnlineStore {
   }
 
   static async connect(url: string): Promise<RedisOnlineStore> {
-    const client = connectRedis(url);
+    // At start, give up after a few attempts (a wrong URL fails fast); once connected, reconnect
+    // forever with backoff (an outage pauses the engine; it never crashes it).
+    let connected = false;
+    const client = connectRedis(url, {
+      retryStrategy: (times) => (!connected && times > 3 ? null : Math.min(2_000, 100 * 2 ** Math.min(times, 5))),
+    });
     client.on('error', () => undefined);
     try {
       await client.connect();
       await client.ping();
+      connected = true;
     } catch (err) {
       client.disconnect();
       throw new FeatureStreamError(

@@ -2,8 +2,8 @@ import type { AggOp, Aggregator, FeatureValue } from '../aggregation/aggregator.
 import { createAggregator } from '../aggregation/index.js';
 import { canonicalJson, sha256Hex } from '../encoding/sha256.js';
 import { FeatureStreamError, userError } from '../errors.js';
-import { toMillis } from '../time/duration.js';
-import { checkTile, defaultTileMs } from '../windowing/resolution.js';
+import { formatMillis, toMillis } from '../time/duration.js';
+import { TILE_SIZES_MS, checkTile, defaultTileMs } from '../windowing/resolution.js';
 import { EVENT_TIME, featureBuilder } from './feature-spec.js';
 import { normalizeFunctionSource } from './function-source.js';
 import type { FeatureSpec } from './feature-spec.js';
@@ -189,11 +189,29 @@ function compileWindow(view: string, feature: string, spec: FeatureSpec<unknown>
   try {
     checkTile(sizeMs, tileMs, feature);
   } catch (err) {
-    if (err instanceof FeatureStreamError)
-      fail(err.code, view, feature, err.message.replace(/^feature '[^']*': /, ''), err.fix ?? '');
+    if (err instanceof FeatureStreamError) {
+      const message = err.message.replace(/^feature '[^']*': /, '');
+      const fix = `pick a tile that divides the window, e.g. { tile: '${formatMillis(dividingTileMs(sizeMs))}' }`;
+      fail(err.code, view, feature, message, fix);
+    }
     throw err;
   }
   return { kind: 'sliding', sizeMs, tileMs };
+}
+
+/**
+ * A tile that divides `windowMs`, to suggest when the requested (or default) tile does not: the
+ * largest standard tile ≤ W/60 that divides W, else the largest standard tile that divides W,
+ * else the greatest common divisor of W and 1s.
+ */
+function dividingTileMs(windowMs: number): number {
+  const divides = TILE_SIZES_MS.filter((r) => r <= windowMs && windowMs % r === 0);
+  const fine = divides.filter((r) => r <= windowMs / 60);
+  const best = fine[fine.length - 1] ?? divides[divides.length - 1];
+  if (best !== undefined) return best;
+  let [a, b] = [windowMs, 1_000];
+  while (b !== 0) [a, b] = [b, a % b];
+  return a;
 }
 
 /** Validates a view definition and compiles it to its IR and runtime functions. */
@@ -291,12 +309,12 @@ export function compileView(def: FeatureViewDef): CompiledView {
   for (const key of keys) {
     const f = fields.get(key);
     if (f === undefined) unknownField(key, undefined, `entity key`);
-    else if (f.type === 'double') {
+    else if (f.type === 'double' || f.type === 'boolean') {
       fail(
         'DSL_FIELD_TYPE',
         view,
         undefined,
-        `entity key '${key}' is a double`,
+        `entity key '${key}' is a ${f.type}`,
         'key entities by strings or integers',
       );
     }
@@ -321,9 +339,16 @@ export function compileView(def: FeatureViewDef): CompiledView {
     eventTimeFn = src.eventTime as unknown as (event: Row) => number;
   } else {
     const f = fields.get(src.eventTime);
-    if (f === undefined || !schema.includes(f))
-      unknownField(src.eventTime, undefined, 'event-time field');
-    else if (f.type !== 'timestamp' && f.type !== 'long') {
+    if (f === undefined) unknownField(src.eventTime, undefined, 'event-time field');
+    else if (!schema.includes(f)) {
+      fail(
+        'DSL_EVENT_TIME',
+        view,
+        undefined,
+        `event-time field '${f.name}' is a derived field; the event time is read before derivations run`,
+        'use a timestamp field of the source, or make eventTime a function of the raw event',
+      );
+    } else if (f.type !== 'timestamp' && f.type !== 'long') {
       fail(
         'DSL_EVENT_TIME',
         view,

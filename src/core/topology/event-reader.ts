@@ -8,7 +8,8 @@ export const READ_FILTERED = 1;
 export const READ_MISSING_KEY = 2;
 export const READ_BAD_EVENT_TIME = 3;
 export const READ_DERIVE_FAILED = 4;
-export type ReadStatus = 0 | 1 | 2 | 3 | 4;
+export const READ_FILTER_FAILED = 5;
+export type ReadStatus = 0 | 1 | 2 | 3 | 4 | 5;
 
 export const READ_REASONS: Readonly<Record<ReadStatus, string>> = {
   0: 'ok',
@@ -16,6 +17,7 @@ export const READ_REASONS: Readonly<Record<ReadStatus, string>> = {
   2: 'missing_key',
   3: 'bad_event_time',
   4: 'derive_failed',
+  5: 'filter_failed',
 };
 
 /**
@@ -97,7 +99,14 @@ export class EventReader {
       }
       this.key = key;
     }
-    if (view.filter !== undefined && !view.filter(event)) return READ_FILTERED;
+    if (view.filter !== undefined) {
+      try {
+        if (!view.filter(event)) return READ_FILTERED;
+      } catch (err) {
+        this.error = `filter threw: ${err instanceof Error ? err.message : String(err)}`;
+        return READ_FILTER_FAILED;
+      }
+    }
     const inputs = this.inputs;
     for (let i = 0; i < inputs.length; i++) {
       const name = inputs[i] ?? '';
