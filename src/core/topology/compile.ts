@@ -279,7 +279,12 @@ export function compileView(def: FeatureViewDef): CompiledView {
         'use letters, digits and _',
       );
     }
-    const f = { name, type: spec.type, nullable: spec.nullable, fn: normalizeFunctionSource(spec.fn) };
+    const f = {
+      name,
+      type: spec.type,
+      nullable: spec.nullable,
+      fn: normalizeFunctionSource(spec.fn),
+    };
     derive.push(f);
     fields.set(name, f);
     deriveFns.push({ name, fn: spec.fn as (event: Row) => unknown });
