@@ -8,6 +8,9 @@ export default defineConfig({
           name: 'unit',
           include: ['test/unit/**/*.test.ts'],
           environment: 'node',
+          // Property tests run hundreds of cases; on a loaded 2-core machine (Kafka starting
+          // beside them) they can take several times longer than on a quiet one.
+          testTimeout: 60_000,
         },
       },
       {
