@@ -2,6 +2,7 @@ import type { Scalar } from '../core/aggregation/aggregator.js';
 import type { CompiledView, Row } from '../core/topology/compile.js';
 import { EventReader, READ_OK, READ_REASONS } from '../core/topology/event-reader.js';
 import type { ReadStatus } from '../core/topology/event-reader.js';
+import { ByteWriter } from '../core/encoding/bytes.js';
 import { decodeEntity, encodeEntity } from '../core/windowing/entity-state.js';
 import { APPLIED, LATE, PartitionRuntime } from '../core/windowing/partition-runtime.js';
 import type { HistoryRow } from '../core/windowing/partition-runtime.js';
@@ -71,6 +72,7 @@ export class SourceProcessor {
     { maxEventTime: number; runtimes: PartitionRuntime[] }
   >();
   private readonly timeReader: EventReader;
+  private readonly writer = new ByteWriter(4_096);
 
   constructor(
     readonly topic: string,
@@ -252,15 +254,19 @@ export class SourceProcessor {
     rt.advance();
     const rows = rt.takeRows();
     const writes: EntityWrite[] = [];
+    const writer = this.writer;
     for (const s of rt.takeDirty()) {
       writes.push({
         key: s.key,
         asOf: s.onlineAsOf,
         values: rt.onlineValues(s),
-        state: encodeEntity(slot.plan, s),
+        state: s.stateDirty ? encodeEntity(slot.plan, s, writer) : null,
+        isNew: !s.persisted,
         fence: s.fence,
         partition,
       });
+      s.stateDirty = false;
+      s.persisted = true;
     }
     return { view: slot.view.name, rows, writes };
   }

@@ -9,12 +9,18 @@ export interface ViewKeyspace {
   readonly ttlMs: number;
 }
 
-/** One entity's write: public values, engine state and the applied-offset fence, together. */
+/**
+ * One entity's write: public values, engine state and the applied-offset fence, together.
+ * `state` is null when only values changed (a decay): the stored state stays valid, since
+ * restoring it and settling again yields the same values.
+ */
 export interface EntityWrite {
   readonly key: string;
   readonly asOf: number;
   readonly values: readonly FeatureValue[];
-  readonly state: Uint8Array;
+  readonly state: Uint8Array | null;
+  /** The entity has no stored state yet (the store indexes it under its partition). */
+  readonly isNew: boolean;
   /** Highest source offset applied to this entity. A write never lowers a stored fence. */
   readonly fence: number;
   /** The source partition the entity lives in. */

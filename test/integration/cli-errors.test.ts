@@ -3,12 +3,19 @@ import { describe, expect, it } from 'vitest';
 import { REPO } from '../support/e2e.js';
 
 /** Runs the CLI with `env` added; resolves with its exit code and output. */
-function cli(args: string[], env: Record<string, string>): Promise<{ code: number; stderr: string; stdout: string }> {
+function cli(
+  args: string[],
+  env: Record<string, string>,
+): Promise<{ code: number; stderr: string; stdout: string }> {
   return new Promise((resolve) => {
     execFile(
       process.execPath,
       ['--import', 'tsx', 'src/cli/main.ts', ...args],
-      { cwd: REPO, env: { ...process.env, KAFKA_BROKERS: '', REDIS_URL: '', CLICKHOUSE_URL: '', ...env }, timeout: 60_000 },
+      {
+        cwd: REPO,
+        env: { ...process.env, KAFKA_BROKERS: '', REDIS_URL: '', CLICKHOUSE_URL: '', ...env },
+        timeout: 60_000,
+      },
       (err, stdout, stderr) => {
         const code = err === null ? 0 : typeof err.code === 'number' ? err.code : 1;
         resolve({ code, stdout, stderr });
@@ -20,14 +27,49 @@ function cli(args: string[], env: Record<string, string>): Promise<{ code: numbe
 /** Bad configuration: one line naming the setting and the fix; no stack trace; non-zero exit. */
 describe('bad configuration fails with a one-line error', () => {
   const cases: { name: string; args?: string[]; env: Record<string, string>; expect: RegExp }[] = [
-    { name: 'unreachable broker', env: { KAFKA_BROKERS: '127.0.0.1:1' }, expect: /KAFKA_UNREACHABLE: .*KAFKA_BROKERS=127\.0\.0\.1:1.* — .*start a broker/ },
-    { name: 'malformed broker list', env: { KAFKA_BROKERS: 'localhost' }, expect: /CONFIG_INVALID: KAFKA_BROKERS=localhost.*host:port/ },
-    { name: 'unreachable Redis', env: { REDIS_URL: 'redis://127.0.0.1:1' }, expect: /REDIS_UNREACHABLE: .*REDIS_URL=redis:\/\/127\.0\.0\.1:1.* — / },
-    { name: 'wrong Redis URL scheme', env: { REDIS_URL: 'http://127.0.0.1:6379' }, expect: /CONFIG_INVALID: REDIS_URL=http:\/\/127\.0\.0\.1:6379 is not a valid redis:\/\/ or rediss:\/\/ URL/ },
-    { name: 'unwritable ClickHouse path', env: { CLICKHOUSE_PATH: '/proc/featurestream-test' }, expect: /CLICKHOUSE_PATH: CLICKHOUSE_PATH=\/proc\/featurestream-test is not a writable directory.* — point CLICKHOUSE_PATH/ },
-    { name: 'ClickHouse path under a file', env: { CLICKHOUSE_PATH: `${REPO}/package.json/x` }, expect: /CLICKHOUSE_PATH: .*not a writable directory/ },
-    { name: 'bad worker count', env: { FS_WORKERS: 'many' }, expect: /CONFIG_INVALID: FS_WORKERS=many is not an integer/ },
-    { name: 'missing topology path', args: ['run', 'no/such/dir'], env: {}, expect: /TOPOLOGY_NOT_FOUND: topology path 'no\/such\/dir' does not exist/ },
+    {
+      name: 'unreachable broker',
+      env: { KAFKA_BROKERS: '127.0.0.1:1' },
+      expect: /KAFKA_UNREACHABLE: .*KAFKA_BROKERS=127\.0\.0\.1:1.* — .*start a broker/,
+    },
+    {
+      name: 'malformed broker list',
+      env: { KAFKA_BROKERS: 'localhost' },
+      expect: /CONFIG_INVALID: KAFKA_BROKERS=localhost.*host:port/,
+    },
+    {
+      name: 'unreachable Redis',
+      env: { REDIS_URL: 'redis://127.0.0.1:1' },
+      expect: /REDIS_UNREACHABLE: .*REDIS_URL=redis:\/\/127\.0\.0\.1:1.* — /,
+    },
+    {
+      name: 'wrong Redis URL scheme',
+      env: { REDIS_URL: 'http://127.0.0.1:6379' },
+      expect:
+        /CONFIG_INVALID: REDIS_URL=http:\/\/127\.0\.0\.1:6379 is not a valid redis:\/\/ or rediss:\/\/ URL/,
+    },
+    {
+      name: 'unwritable ClickHouse path',
+      env: { CLICKHOUSE_PATH: '/proc/featurestream-test' },
+      expect:
+        /CLICKHOUSE_PATH: CLICKHOUSE_PATH=\/proc\/featurestream-test is not a writable directory.* — point CLICKHOUSE_PATH/,
+    },
+    {
+      name: 'ClickHouse path under a file',
+      env: { CLICKHOUSE_PATH: `${REPO}/package.json/x` },
+      expect: /CLICKHOUSE_PATH: .*not a writable directory/,
+    },
+    {
+      name: 'bad worker count',
+      env: { FS_WORKERS: 'many' },
+      expect: /CONFIG_INVALID: FS_WORKERS=many is not an integer/,
+    },
+    {
+      name: 'missing topology path',
+      args: ['run', 'no/such/dir'],
+      env: {},
+      expect: /TOPOLOGY_NOT_FOUND: topology path 'no\/such\/dir' does not exist/,
+    },
   ];
   for (const c of cases) {
     it(c.name, async () => {

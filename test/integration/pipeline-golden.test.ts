@@ -5,7 +5,15 @@ import { compileView } from '../../src/core/topology/compile.js';
 import type { FeatureViewDef } from '../../src/core/topology/feature-view.js';
 import { decodeFieldValue } from '../../src/core/values/field-value.js';
 import { silentLogger } from '../../src/ports/logger.js';
-import { createTopic, produce, services, testConfig, uniqueName, waitFor, writeTopology } from '../support/e2e.js';
+import {
+  createTopic,
+  produce,
+  services,
+  testConfig,
+  uniqueName,
+  waitFor,
+  writeTopology,
+} from '../support/e2e.js';
 import { diffValues, expectedResults } from '../support/expected.js';
 import { GOLDEN_PARTITIONS, goldenEvents, goldenTopology } from '../support/golden.js';
 
@@ -31,7 +39,10 @@ describe('pipeline through real Kafka, Redis and ClickHouse', () => {
     expect(expected.late.size, 'the stream has late events').toBeGreaterThan(0);
 
     await createTopic(topic, GOLDEN_PARTITIONS);
-    await produce(topic, events.map((e) => ({ partition: e.partition, key: e.key, value: e.json })));
+    await produce(
+      topic,
+      events.map((e) => ({ partition: e.partition, key: e.key, value: e.json })),
+    );
 
     const config = testConfig();
     const stores = await openStores(config);
@@ -62,9 +73,14 @@ describe('pipeline through real Kafka, Redis and ClickHouse', () => {
     let compared = 0;
     for (const [key, rows] of expected.rows) {
       const got = history.filter((r) => r.key === key);
-      expect(got.map((r) => r.asOf), `history times of ${key}`).toEqual(rows.map((r) => r.asOf));
+      expect(
+        got.map((r) => r.asOf),
+        `history times of ${key}`,
+      ).toEqual(rows.map((r) => r.asOf));
       got.forEach((r, i) => {
-        expect(diffValues(view, expected, key, r.asOf, r.values, rows[i]?.values ?? [])).toEqual([]);
+        expect(diffValues(view, expected, key, r.asOf, r.values, rows[i]?.values ?? [])).toEqual(
+          [],
+        );
         compared++;
       });
     }

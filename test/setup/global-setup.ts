@@ -16,7 +16,8 @@ declare module 'vitest' {
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   const services = await startServices();
   const env = { ...services.env };
-  if (process.env.CLICKHOUSE_URL !== undefined && process.env.CLICKHOUSE_URL !== '') env.CLICKHOUSE_URL = process.env.CLICKHOUSE_URL;
+  if (process.env.CLICKHOUSE_URL !== undefined && process.env.CLICKHOUSE_URL !== '')
+    env.CLICKHOUSE_URL = process.env.CLICKHOUSE_URL;
   Object.assign(process.env, env);
   project.provide('services', env);
   return services.stop;

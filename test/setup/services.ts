@@ -148,7 +148,12 @@ export async function startServices(): Promise<StartedServices> {
  * Runs scripts/services.sh with its progress (stderr) shown — or, when `quiet`, shown only if it
  * fails; stdout (env lines) is discarded.
  */
-function runServicesSh(args: string[], stateDir: string, timeoutMs: number, quiet = false): Promise<void> {
+function runServicesSh(
+  args: string[],
+  stateDir: string,
+  timeoutMs: number,
+  quiet = false,
+): Promise<void> {
   return new Promise((resolve, reject) => {
     const child = spawn('bash', [SERVICES_SH, ...args], {
       cwd: REPO_DIR,

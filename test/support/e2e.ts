@@ -50,14 +50,21 @@ export function writeTopology(name: string, body: string): string {
 }
 
 export function kafka(): Kafka {
-  return new Kafka({ clientId: 'fs-test', brokers: services().KAFKA_BROKERS?.split(',') ?? [], logLevel: logLevel.NOTHING });
+  return new Kafka({
+    clientId: 'fs-test',
+    brokers: services().KAFKA_BROKERS?.split(',') ?? [],
+    logLevel: logLevel.NOTHING,
+  });
 }
 
 export async function createTopic(topic: string, partitions: number): Promise<void> {
   const admin = kafka().admin();
   await admin.connect();
   try {
-    await admin.createTopics({ topics: [{ topic, numPartitions: partitions, replicationFactor: 1 }], waitForLeaders: true });
+    await admin.createTopics({
+      topics: [{ topic, numPartitions: partitions, replicationFactor: 1 }],
+      waitForLeaders: true,
+    });
   } finally {
     await admin.disconnect();
   }
@@ -75,7 +82,9 @@ export async function produce(
       await producer.send({
         topic,
         acks: -1,
-        messages: messages.slice(i, i + 500).map((m) => ({ partition: m.partition, key: m.key, value: m.value })),
+        messages: messages
+          .slice(i, i + 500)
+          .map((m) => ({ partition: m.partition, key: m.key, value: m.value })),
       });
     }
   } finally {
@@ -84,11 +93,16 @@ export async function produce(
 }
 
 /** Waits for a real condition, polling; fails with `what` after `timeoutMs`. */
-export async function waitFor(what: string, condition: () => boolean | Promise<boolean>, timeoutMs = 60_000): Promise<void> {
+export async function waitFor(
+  what: string,
+  condition: () => boolean | Promise<boolean>,
+  timeoutMs = 60_000,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     if (await condition()) return;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    if (Date.now() > deadline)
+      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 100));
   }
 }

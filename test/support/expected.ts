@@ -96,7 +96,9 @@ export function diffValues(
     const g = got[i] ?? null;
     const w = want[i] ?? null;
     if (!sameValue(f.ir, g, w, expected.windowOf(key, i, asOf))) {
-      out.push(`${key} ${f.name} as of ${asOf}: got ${JSON.stringify(g)}, want ${JSON.stringify(w)}`);
+      out.push(
+        `${key} ${f.name} as of ${asOf}: got ${JSON.stringify(g)}, want ${JSON.stringify(w)}`,
+      );
     }
   });
   return out;

@@ -68,7 +68,13 @@ export function goldenEvents(n: number, seed = 7): GoldenEvent[] {
       country: ['US', 'GB', 'DE'][Math.floor(r() * 3)] ?? 'US',
       ts,
     };
-    out.push({ partition: a % GOLDEN_PARTITIONS, key: fields.acct, t: ts, fields, json: JSON.stringify(fields) });
+    out.push({
+      partition: a % GOLDEN_PARTITIONS,
+      key: fields.acct,
+      t: ts,
+      fields,
+      json: JSON.stringify(fields),
+    });
   }
   return out;
 }

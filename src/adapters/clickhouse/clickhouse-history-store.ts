@@ -213,7 +213,10 @@ export class ClickHouseHistoryStore implements HistoryStore {
     });
   }
 
-  async readHistory(view: ViewIR, options: { keys?: readonly string[] } = {}): Promise<HistoryRow[]> {
+  async readHistory(
+    view: ViewIR,
+    options: { keys?: readonly string[] } = {},
+  ): Promise<HistoryRow[]> {
     const keys = keyFields(view);
     const keyCols = keys.map((k) => quoteIdent(k.name));
     const featureCols = view.features.map((f) =>
@@ -221,14 +224,20 @@ export class ClickHouseHistoryStore implements HistoryStore {
         ? `toUnixTimestamp64Milli(${quoteIdent(f.name)}) AS ${quoteIdent(f.name)}`
         : quoteIdent(f.name),
     );
-    const filter = options.keys === undefined || keys.length !== 1 ? '' : ` AND ${keyCols[0] ?? ''} IN {keys:Array(String)}`;
+    const filter =
+      options.keys === undefined || keys.length !== 1
+        ? ''
+        : ` AND ${keyCols[0] ?? ''} IN {keys:Array(String)}`;
     const sql = `SELECT ${keyCols.join(', ')}, toUnixTimestamp64Milli(as_of) AS _as_of, ${featureCols.join(', ')}
 FROM ${this.table(featuresTable(view.name))} FINAL
 WHERE version = {version:String}${filter}
 ORDER BY ${keyCols.join(', ')}, as_of`;
     const rs = await this.client.query({
       query: sql,
-      query_params: { version: view.version, ...(options.keys === undefined ? {} : { keys: options.keys }) },
+      query_params: {
+        version: view.version,
+        ...(options.keys === undefined ? {} : { keys: options.keys }),
+      },
       format: 'JSONEachRow',
       clickhouse_settings: { output_format_json_quote_64bit_integers: 0 },
     });
@@ -236,7 +245,9 @@ ORDER BY ${keyCols.join(', ')}, as_of`;
     return rows.map((r) => ({
       key: joinKey(keys.map((k) => String(r[k.name]))),
       asOf: Number(r._as_of),
-      values: view.features.map((f) => (r[f.name] ?? (f.valueType.list ? [] : null)) as FeatureValue),
+      values: view.features.map(
+        (f) => (r[f.name] ?? (f.valueType.list ? [] : null)) as FeatureValue,
+      ),
     }));
   }
 

@@ -82,9 +82,11 @@ export class MemoryOnlineStore implements OnlineStore {
       });
       vector._asof = String(w.asOf);
       vector._updated = String(nowMs);
+      const state = w.state === null ? prev?.state.state : w.state.slice();
+      if (state === undefined) continue;
       space.set(w.key, {
         vector,
-        state: { state: w.state.slice(), fence: w.fence },
+        state: { state, fence: w.fence },
         partition: w.partition,
         expiresAt: this.clock() + ks.ttlMs,
       });

@@ -71,7 +71,8 @@ export class RedisOnlineStore implements OnlineStore {
     // forever with backoff (an outage pauses the engine; it never crashes it).
     let connected = false;
     const client = connectRedis(url, {
-      retryStrategy: (times) => (!connected && times > 3 ? null : Math.min(2_000, 100 * 2 ** Math.min(times, 5))),
+      retryStrategy: (times) =>
+        !connected && times > 3 ? null : Math.min(2_000, 100 * 2 ** Math.min(times, 5)),
     });
     client.on('error', () => undefined);
     try {
@@ -142,13 +143,14 @@ export class RedisOnlineStore implements OnlineStore {
     const index = this.client.pipeline();
     const byPartition = new Map<number, string[]>();
     for (const w of writes) {
+      if (!w.isNew) continue;
       let list = byPartition.get(w.partition);
       if (list === undefined) byPartition.set(w.partition, (list = []));
       list.push(w.key);
     }
     for (const [partition, keys] of byPartition)
       index.sadd(partitionIndexKey(ks.view, ks.version, partition), ...keys);
-    check(await index.exec());
+    if (byPartition.size > 0) check(await index.exec());
 
     const p = this.client.pipeline() as PipelineWithScripts;
     const updated = String(nowMs);
@@ -167,7 +169,7 @@ export class RedisOnlineStore implements OnlineStore {
         stateKey(ks.view, ks.version, w.key),
         String(w.fence),
         String(w.asOf),
-        Buffer.from(w.state.buffer, w.state.byteOffset, w.state.byteLength),
+        w.state === null ? '' : Buffer.from(w.state.buffer, w.state.byteOffset, w.state.byteLength),
         ttl,
         String(set.length / 2),
         ...set,

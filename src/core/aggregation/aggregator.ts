@@ -52,6 +52,13 @@ export interface Aggregator<IR = unknown> {
   merge(a: IR, b: IR): IR;
   /** Removes `b` from `a`, where `a` was built by merging `b` in. Present only when invertible. */
   readonly retract?: (a: IR, b: IR) => IR;
+  /**
+   * For ops without `retract`: true when `whole` — built by merging the earlier part `part` with
+   * later parts — is exactly what the later parts alone would give, so a window can drop `part`
+   * without re-merging its remaining tiles (e.g. max: the expiring tile's max is below the
+   * window's). False when unsure. Law: `unaffectedBy(merge(a, b), a) ⇒ merge(a, b) ≅ b`.
+   */
+  readonly unaffectedBy?: (whole: IR, part: IR) => boolean;
   /** An independent copy. */
   clone(ir: IR): IR;
   /** The feature value; the op's empty value for an empty IR (see semantics.md). */

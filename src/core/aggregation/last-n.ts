@@ -85,6 +85,17 @@ export class LastNAggregator implements Aggregator<LastNState> {
     ir.head = 0;
   }
 
+  /** The window keeps n values, all strictly newer than everything in the expiring part. */
+  unaffectedBy(whole: LastNState, part: LastNState): boolean {
+    const partLen = part.times.length - part.head;
+    if (partLen === 0) return true;
+    const kept = whole.times.length - whole.head;
+    return (
+      kept >= this.n &&
+      (part.times[part.times.length - 1] ?? Infinity) < (whole.times[whole.head] ?? -Infinity)
+    );
+  }
+
   merge(a: LastNState, b: LastNState): LastNState {
     const bLen = b.times.length;
     if (bLen === b.head) return a;

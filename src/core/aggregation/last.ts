@@ -36,6 +36,10 @@ export class LastAggregator implements Aggregator<TimedValue> {
     }
     return a;
   }
+  /** The window's last event is strictly later than anything in the expiring part. */
+  unaffectedBy(whole: TimedValue, part: TimedValue): boolean {
+    return !part.has || (whole.has && part.t < whole.t);
+  }
 
   clone(ir: TimedValue): TimedValue {
     return cloneTimedValue(ir);

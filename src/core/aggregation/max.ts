@@ -27,6 +27,11 @@ export class MaxAggregator implements Aggregator<number> {
     return !(a >= b) && !Number.isNaN(b) ? b : a;
   }
 
+  /** The window's max is strictly larger than the expiring part's (or the part is empty). */
+  unaffectedBy(whole: number, part: number): boolean {
+    return Number.isNaN(part) || part < whole;
+  }
+
   clone(ir: number): number {
     return ir;
   }

@@ -2,7 +2,7 @@ import type { AggOp, FeatureValue } from './aggregator.js';
 import { SumAggregator, type SumState } from './sum.js';
 
 /**
- * `mean`: sum / n. Same IR (`SumState [n, sum]`), laws, encoding and accuracy as `sum`; only
+ * `mean`: sum / n. Same IR (`SumState [n, sum, c]`), laws, encoding and accuracy as `sum`; only
  * `finalize` differs. Invertible. Empty → null.
  */
 export class MeanAggregator extends SumAggregator {
@@ -10,6 +10,6 @@ export class MeanAggregator extends SumAggregator {
 
   override finalize(ir: SumState): FeatureValue {
     const n = ir[0] ?? 0;
-    return n === 0 ? null : (ir[1] ?? 0) / n;
+    return n === 0 ? null : this.total(ir) / n;
   }
 }

@@ -27,6 +27,11 @@ export class MinAggregator implements Aggregator<number> {
     return !(a <= b) && !Number.isNaN(b) ? b : a;
   }
 
+  /** The window's min is strictly smaller than the expiring part's (or the part is empty). */
+  unaffectedBy(whole: number, part: number): boolean {
+    return Number.isNaN(part) || part > whole;
+  }
+
   clone(ir: number): number {
     return ir;
   }

@@ -19,6 +19,11 @@ export class ByteWriter {
     return this.pos;
   }
 
+  /** Starts over, keeping the buffer (for reuse across many small encodings). */
+  reset(): void {
+    this.pos = 0;
+  }
+
   private ensure(extra: number): void {
     const need = this.pos + extra;
     if (need <= this.buf.length) return;
@@ -63,7 +68,25 @@ export class ByteWriter {
     this.pos += 4;
   }
 
+  /** UTF-8 with a varint byte length; ASCII is written directly (no temporary buffer). */
   str(s: string): void {
+    const n = s.length;
+    let ascii = true;
+    for (let i = 0; i < n; i++) {
+      if (s.charCodeAt(i) > 0x7f) {
+        ascii = false;
+        break;
+      }
+    }
+    if (ascii) {
+      this.uvar(n);
+      this.ensure(n);
+      const buf = this.buf;
+      let p = this.pos;
+      for (let i = 0; i < n; i++) buf[p++] = s.charCodeAt(i);
+      this.pos = p;
+      return;
+    }
     const bytes = encoder.encode(s);
     this.uvar(bytes.length);
     this.bytes(bytes);

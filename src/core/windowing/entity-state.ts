@@ -34,10 +34,21 @@ export class EntityState {
   nextBoundary = Infinity;
   /** Bucket this entity is scheduled in (timer queue), NaN when unscheduled. */
   scheduled = Number.NaN;
-  /** Online values changed since the last `takeOnline`. */
+  /** Online values changed since the last `takeDirty`. */
   dirty = false;
+  /** Events were applied since the state was last persisted (decays alone need no new state). */
+  stateDirty = false;
+  /** The state exists in the online store (restored, or written at least once). */
+  persisted = false;
   /** Values of the last history row (as of `settled`), reused when online equals settled. */
   lastRow: FeatureValue[] | undefined;
+  /**
+   * Per feature: its running aggregate (or tumbling tile) changed since `lastRow` was computed.
+   * Unchanged features copy their value from `lastRow` instead of finalizing again.
+   */
+  readonly stale: boolean[];
+  /** Per tumbling feature: start of the closed window `lastRow` shows. */
+  readonly shownTile: number[];
 
   constructor(
     readonly key: string,
@@ -46,6 +57,8 @@ export class EntityState {
     this.tiles = plan.series.map(() => new TileDeque());
     this.running = plan.features.map((f) => (f.kind === 1 ? undefined : f.aggregator.empty()));
     this.windowHead = plan.features.map(() => 0);
+    this.stale = plan.features.map(() => true);
+    this.shownTile = plan.features.map(() => Number.NaN);
   }
 
   /** Earliest time at which this entity needs settling. */
@@ -76,6 +89,7 @@ export function encodeEntity(
   s: EntityState,
   w: ByteWriter = new ByteWriter(),
 ): Uint8Array {
+  w.reset();
   w.u8(STATE_FORMAT);
   w.svar(s.fence);
   writeTime(w, s.latest);
@@ -115,6 +129,7 @@ export function decodeEntity(plan: ViewPlan, key: string, bytes: Uint8Array): En
       `entity state format ${format} is not supported (expected ${STATE_FORMAT})`,
     );
   const s = new EntityState(key, plan);
+  s.persisted = true;
   s.fence = r.svar();
   s.latest = readTime(r);
   s.settled = readTime(r);

@@ -83,6 +83,7 @@ export class PartitionRuntime {
     const s = this.entity(key);
     if (offset <= s.fence) return REPLAYED;
     s.fence = offset;
+    s.stateDirty = true;
     const pending = s.pending;
     let i = pending.length;
     while (i > 0 && (pending[i - 1]?.t ?? -Infinity) > t) i--;
@@ -184,7 +185,7 @@ function advanceWindows(plan: ViewPlan, s: EntityState, T: number): void {
     let running = s.running[f.index];
     while (i < d.end && (d.starts[i] ?? Infinity) < start) {
       if (f.invertible && agg.retract !== undefined) running = agg.retract(running, d.irs[i]);
-      else recompute = true;
+      else if (!recompute && agg.unaffectedBy?.(running, d.irs[i]) !== true) recompute = true;
       i++;
     }
     s.windowHead[f.index] = i;
@@ -193,6 +194,7 @@ function advanceWindows(plan: ViewPlan, s: EntityState, T: number): void {
       for (let j = i; j < d.end; j++) running = agg.merge(running, d.irs[j]);
     }
     s.running[f.index] = running;
+    s.stale[f.index] = true;
   }
 }
 
@@ -218,7 +220,9 @@ function applySettled(
     const v = f.input < 0 ? COUNT_INPUT : inputs[f.input];
     if (v === null || v === undefined) continue;
     s.running[f.index] = f.aggregator.update(s.running[f.index], v, t);
+    s.stale[f.index] = true;
   }
+  for (const f of plan.tumbling) s.stale[f.index] = true;
 }
 
 /** Drops tiles no window can read any more (as of settled time `T` or later). */
@@ -280,16 +284,33 @@ function output(f: FeaturePlan, ir: unknown): FeatureValue {
   return f.map === undefined ? v : f.map(v);
 }
 
-/** Values as of settled time `T` (all pending events before T are already applied). */
+/**
+ * Values as of settled time `T` (all pending events before T are already applied). Features
+ * whose aggregate did not change since the previous row reuse its value (a decay of one window
+ * re-finalizes only that window).
+ */
 function finalizeRow(plan: ViewPlan, s: EntityState, T: number): FeatureValue[] {
-  const out = new Array<FeatureValue>(plan.features.length);
-  for (const f of plan.features) {
+  const features = plan.features;
+  const prev = s.lastRow;
+  const out = new Array<FeatureValue>(features.length);
+  for (let i = 0; i < features.length; i++) {
+    const f = features[i] as FeaturePlan;
     if (f.kind === 1) {
+      const shown = tileStart(T, f.tileMs) - f.tileMs;
+      if (prev !== undefined && !s.stale[i] && s.shownTile[i] === shown) {
+        out[i] = prev[i] ?? null;
+        continue;
+      }
       const ir = tumblingTile(f, s, T);
-      out[f.index] = ir === undefined ? f.empty : output(f, ir);
+      out[i] = ir === undefined ? f.empty : output(f, ir);
+      s.shownTile[i] = shown;
+    } else if (prev !== undefined && !s.stale[i]) {
+      out[i] = prev[i] ?? null;
+      continue;
     } else {
-      out[f.index] = output(f, s.running[f.index]);
+      out[i] = output(f, s.running[i]);
     }
+    s.stale[i] = false;
   }
   return out;
 }
@@ -312,7 +333,7 @@ function projectOnline(plan: ViewPlan, s: EntityState, A: number): FeatureValue[
         let recompute = false;
         while (i < d.end && (d.starts[i] ?? Infinity) < from) {
           if (f.invertible && agg.retract !== undefined) acc = agg.retract(acc, d.irs[i]);
-          else recompute = true;
+          else if (!recompute && agg.unaffectedBy?.(acc, d.irs[i]) !== true) recompute = true;
           i++;
         }
         if (recompute || i === d.end) {

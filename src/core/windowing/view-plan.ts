@@ -35,7 +35,7 @@ export interface FeaturePlan {
   readonly sizeMs: number;
   /** Tile size R (sliding), P (tumbling); 0 for lifetime. */
   readonly tileMs: number;
-  /** Windows retract expired tiles (exact for counts and integer sums) instead of re-merging. */
+  /** Windows retract expired tiles instead of re-merging the rest (see `retractable`). */
   readonly invertible: boolean;
   readonly map: ((value: FeatureValue) => FeatureValue) | undefined;
   readonly empty: FeatureValue;
@@ -81,14 +81,11 @@ export function planView(view: CompiledView): ViewPlan {
     keepMs: number;
   }[] = [];
   const features: FeaturePlan[] = [];
-  const integral = new Set(
-    [...view.ir.source.schema, ...view.ir.derive]
-      .filter((x) => x.type === 'int' || x.type === 'long')
-      .map((x) => x.name),
-  );
-  /** Retraction is used only where it is exact (integer arithmetic); floats re-merge tiles. */
-  const exactRetract = (op: string, field: string | null): boolean =>
-    op === 'count' || ((op === 'sum' || op === 'mean') && field !== null && integral.has(field));
+  /**
+   * Windows retract expired tiles where that is exact or compensated: counts, and sums/means
+   * (Neumaier-compensated, see sum.ts). Variance re-merges its tiles (its inverse is unstable).
+   */
+  const retractable = (op: string): boolean => op === 'count' || op === 'sum' || op === 'mean';
   for (const f of view.features) {
     const w = f.ir.window;
     const input = inputOf(f.field);
@@ -124,7 +121,7 @@ export function planView(view: CompiledView): ViewPlan {
       series: seriesIndex,
       sizeMs: w.kind === 'lifetime' ? 0 : w.sizeMs,
       tileMs: w.kind === 'sliding' ? w.tileMs : w.kind === 'tumbling' ? w.sizeMs : 0,
-      invertible: f.aggregator.retract !== undefined && exactRetract(f.ir.op, f.field),
+      invertible: f.aggregator.retract !== undefined && retractable(f.ir.op),
       map: f.map,
       empty: f.map === undefined ? empty : f.map(empty),
     });

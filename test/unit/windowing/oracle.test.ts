@@ -178,20 +178,39 @@ function run(
 function check(events: readonly Ev[], result: RunResult): void {
   const expected = expectedResults(
     view,
-    events.map((e) => ({ partition: e.partition, key: e.k, t: e.ts, fields: { n: e.n, x: e.x, m: e.m } })),
+    events.map((e) => ({
+      partition: e.partition,
+      key: e.k,
+      t: e.ts,
+      fields: { n: e.n, x: e.x, m: e.m },
+    })),
   );
-  expect([...result.lateSeqs].sort((a, b) => a - b), 'late events').toEqual([...expected.late].sort((a, b) => a - b));
+  expect(
+    [...result.lateSeqs].sort((a, b) => a - b),
+    'late events',
+  ).toEqual([...expected.late].sort((a, b) => a - b));
   for (const [key, rows] of expected.rows) {
     const got = result.rows.get(key) ?? [];
-    expect(got.map((r) => r.asOf), `history times of ${key}`).toEqual(rows.map((r) => r.asOf));
-    const diffs = got.flatMap((r, i) => diffValues(view, expected, key, r.asOf, r.values, rows[i]?.values ?? []));
+    expect(
+      got.map((r) => r.asOf),
+      `history times of ${key}`,
+    ).toEqual(rows.map((r) => r.asOf));
+    const diffs = got.flatMap((r, i) =>
+      diffValues(view, expected, key, r.asOf, r.values, rows[i]?.values ?? []),
+    );
     expect(diffs, 'history values').toEqual([]);
   }
-  expect([...result.rows.keys()].filter((k) => !expected.rows.has(k)), 'unexpected entities').toEqual([]);
+  expect(
+    [...result.rows.keys()].filter((k) => !expected.rows.has(k)),
+    'unexpected entities',
+  ).toEqual([]);
   for (const [key, want] of expected.online) {
     const on = result.online.get(key);
     expect(on?.asOf, `online asOf of ${key}`).toBe(want.asOf);
-    expect(diffValues(view, expected, key, want.asOf, on?.values ?? [], want.values), 'online values').toEqual([]);
+    expect(
+      diffValues(view, expected, key, want.asOf, on?.values ?? [], want.values),
+      'online values',
+    ).toEqual([]);
   }
 }
 

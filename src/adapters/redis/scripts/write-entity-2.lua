@@ -5,7 +5,7 @@
   KEYS[2]  state hash    fsx:{slot tag}:{view}:{version}:{entity} (same cluster slot as KEYS[1])
   ARGV[1]  fence: highest source offset applied to the entity
   ARGV[2]  as-of (event-time ms) of the values
-  ARGV[3]  state bytes
+  ARGV[3]  state bytes, or '' when only the values changed (the stored state stays)
   ARGV[4]  ttl in milliseconds
   ARGV[5]  n: number of field/value pairs that follow
   ARGV[6 .. 5+2n]   field, value pairs (features with values, _asof, _updated)
@@ -30,7 +30,11 @@ end
 if #ARGV >= 6 + 2 * n then
   redis.call('HDEL', KEYS[1], unpack(ARGV, 6 + 2 * n, #ARGV))
 end
-redis.call('HSET', KEYS[2], 's', ARGV[3], 'f', ARGV[1], 'a', ARGV[2])
+if ARGV[3] ~= '' then
+  redis.call('HSET', KEYS[2], 's', ARGV[3], 'f', ARGV[1], 'a', ARGV[2])
+else
+  redis.call('HSET', KEYS[2], 'a', ARGV[2])
+end
 redis.call('PEXPIRE', KEYS[1], ttl)
 redis.call('PEXPIRE', KEYS[2], ttl)
 return 1

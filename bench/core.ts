@@ -1,0 +1,181 @@
+/**
+ * bench:core — the aggregation core on one thread, no I/O: the fraud topology over generated
+ * card transactions (≥ 5M events, ≥ 100k cards), as the engine's worker runs it: read (key,
+ * time, inputs) → apply → settle to the watermark (history rows) → online values and state
+ * bytes of the entities touched, every batch of 2,000 events.
+ *
+ *   npm run bench:core [-- --events 5000000 --cards 100000]
+ *
+ * Prints events/s and ns/event for the algebraic features alone and for the full topology
+ * (with sketches), heap growth, and encoded state bytes per entity. Last line: one JSON object.
+ */
+import { parseArgs } from 'node:util';
+import type { Scalar } from '../src/core/aggregation/aggregator.js';
+import { compileView } from '../src/core/topology/compile.js';
+import type { CompiledView, Row } from '../src/core/topology/compile.js';
+import { EventReader, READ_OK } from '../src/core/topology/event-reader.js';
+import { featureView } from '../src/core/topology/feature-view.js';
+import type { FeatureViewDef } from '../src/core/topology/feature-view.js';
+import { ByteWriter } from '../src/core/encoding/bytes.js';
+import { encodeEntity } from '../src/core/windowing/entity-state.js';
+import { PartitionRuntime } from '../src/core/windowing/partition-runtime.js';
+import { planView } from '../src/core/windowing/view-plan.js';
+import { toMillis } from '../src/core/time/duration.js';
+import type { Duration } from '../src/core/time/duration.js';
+import { prng } from '../src/cli/demo/transaction-generator.js';
+import fraud from '../topologies/card-fraud.js';
+import { card, transactions } from '../topologies/sources.js';
+
+const { values } = parseArgs({
+  options: {
+    events: { type: 'string', default: '5000000' },
+    cards: { type: 'string', default: '100000' },
+    batch: { type: 'string', default: '2000' },
+    span: { type: 'string', default: '1h' },
+  },
+});
+const EVENTS = Number(values.events);
+const CARDS = Number(values.cards);
+const BATCH = Number(values.batch);
+const CHUNK = 200_000;
+const SPAN_MS = toMillis(values.span as Duration, '--span');
+
+/** The fraud topology's algebraic features only (no HLL, quantile sketch or lastN). */
+const algebraic: FeatureViewDef = featureView('card_fraud_algebraic', {
+  entity: card,
+  source: transactions,
+  features: (f) => ({
+    txn_count_1m: f.count().over('1m'),
+    txn_count_5m: f.count().over('5m'),
+    txn_count_1h: f.count().over('1h'),
+    amount_sum_1h: f.sum('amount').over('1h'),
+    amount_sum_24h: f.sum('amount').over('24h'),
+    amount_mean_1h: f.mean('amount').over('1h'),
+    amount_mean_24h: f.mean('amount').over('24h'),
+    amount_max_1h: f.max('amount').over('1h'),
+    amount_max_24h: f.max('amount').over('24h'),
+    last_country: f.last('country').lifetime(),
+  }),
+});
+
+const COUNTRIES = ['US', 'GB', 'DE', 'FR', 'NL', 'ES', 'IT', 'CA', 'BR', 'IN'];
+
+/**
+ * Events in chunks: 100k+ cards with a skewed (Zipf-like) activity, event time advancing about
+ * 2 days over the whole run (so 24h and 7d windows fill and expire), 2% arriving up to 3 s late.
+ */
+function* chunks(seed: number): Generator<Row[]> {
+  const r = prng(seed);
+  const spanMs = SPAN_MS;
+  const start = Date.UTC(2026, 0, 1);
+  const merchantsPerCard = 8;
+  for (let done = 0; done < EVENTS; done += CHUNK) {
+    const n = Math.min(CHUNK, EVENTS - done);
+    const rows: Row[] = new Array<Row>(n);
+    for (let i = 0; i < n; i++) {
+      const k = done + i;
+      const c = Math.floor(CARDS * r() ** 1.5);
+      let ts = start + Math.floor((k / EVENTS) * spanMs);
+      if (r() < 0.02) ts -= Math.floor(r() * 3_000);
+      rows[i] = {
+        card_id: `card-${c}`,
+        amount: Math.round(Math.exp(3 + r() * 2) * 100) / 100,
+        merchant_id: `m-${(c * 13 + Math.floor(r() * merchantsPerCard)) % 50_000}`,
+        country: COUNTRIES[c % COUNTRIES.length] ?? 'US',
+        ts,
+      };
+    }
+    yield rows;
+  }
+}
+
+interface Result {
+  eventsPerS: number;
+  nsPerEvent: number;
+  historyRows: number;
+  onlineWrites: number;
+  entities: number;
+  stateBytesPerEntity: number;
+  heapGrowthMb: number;
+}
+
+function gc(): void {
+  (globalThis as { gc?: () => void }).gc?.();
+}
+
+function run(view: CompiledView): Result {
+  const plan = planView(view);
+  const reader = new EventReader(view, plan.inputs);
+  const rt = new PartitionRuntime(plan);
+  const writer = new ByteWriter(4_096);
+  gc();
+  const heapBefore = process.memoryUsage().heapUsed;
+  let ns = 0n;
+  let rows = 0;
+  let writes = 0;
+  let offset = 0;
+  let stateBytes = 0;
+  for (const chunk of chunks(1)) {
+    const t0 = process.hrtime.bigint();
+    for (let b = 0; b < chunk.length; b += BATCH) {
+      const end = Math.min(chunk.length, b + BATCH);
+      for (let i = b; i < end; i++) {
+        const row = chunk[i] as Row;
+        const inputs = new Array<Scalar | null>(plan.inputs.length);
+        const t = reader.eventTime(row);
+        if (reader.read(row, t, inputs) === READ_OK) rt.apply(reader.key, t, inputs, offset);
+        offset++;
+      }
+      rt.advance();
+      rows += rt.takeRows().length;
+      for (const s of rt.takeDirty()) {
+        rt.onlineValues(s);
+        if (s.stateDirty) {
+          stateBytes += encodeEntity(plan, s, writer).length;
+          s.stateDirty = false;
+        }
+        writes++;
+      }
+    }
+    ns += process.hrtime.bigint() - t0;
+  }
+  gc();
+  const heapAfter = process.memoryUsage().heapUsed;
+  let total = 0;
+  for (const s of rt.entities.values()) total += encodeEntity(plan, s).length;
+  const seconds = Number(ns) / 1e9;
+  void stateBytes;
+  return {
+    eventsPerS: EVENTS / seconds,
+    nsPerEvent: Number(ns) / EVENTS,
+    historyRows: rows,
+    onlineWrites: writes,
+    entities: rt.entities.size,
+    stateBytesPerEntity: total / rt.entities.size,
+    heapGrowthMb: (heapAfter - heapBefore) / 1e6,
+  };
+}
+
+function report(name: string, r: Result): void {
+  console.log(
+    `${name.padEnd(10)} ${Math.round(r.eventsPerS).toLocaleString('en-US').padStart(10)} events/s  ${r.nsPerEvent.toFixed(0).padStart(5)} ns/event  ` +
+      `${r.historyRows.toLocaleString('en-US')} history rows  ${r.onlineWrites.toLocaleString('en-US')} online writes  ` +
+      `${r.entities.toLocaleString('en-US')} cards  ${r.stateBytesPerEntity.toFixed(0)} B state/card  heap +${r.heapGrowthMb.toFixed(0)} MB`,
+  );
+}
+
+console.log(
+  `bench:core — ${EVENTS.toLocaleString('en-US')} events, ${CARDS.toLocaleString('en-US')} cards, batches of ${BATCH}, node ${process.version}, one thread`,
+);
+const alg = run(compileView(algebraic));
+report('algebraic', alg);
+const full = run(compileView(fraud));
+report('full', full);
+console.log(
+  JSON.stringify({
+    bench: 'core',
+    algebraic_events_per_s: Math.round(alg.eventsPerS),
+    full_events_per_s: Math.round(full.eventsPerS),
+    state_bytes_per_entity: Math.round(full.stateBytesPerEntity),
+  }),
+);
