@@ -1,26 +1,15 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { Redis } from 'ioredis';
-import { createEngine, openStores } from '../../src/cli/engine-factory.js';
-import { compileView } from '../../src/core/topology/compile.js';
-import type { FeatureViewDef } from '../../src/core/topology/feature-view.js';
-import { decodeFieldValue } from '../../src/core/values/field-value.js';
-import { silentLogger } from '../../src/ports/logger.js';
-import {
-  createTopic,
-  produce,
-  services,
-  testConfig,
-  uniqueName,
-  waitFor,
-  writeTopology,
-} from '../support/e2e.js';
-import { diffValues, expectedResults } from '../support/expected.js';
-import { GOLDEN_PARTITIONS, goldenEvents, goldenTopology } from '../support/golden.js';
+import { createTopic, produce, services, testConfig } from '../support/e2e.js';
+import { expectedResults } from '../support/expected.js';
+import { GOLDEN_PARTITIONS, goldenCase } from '../support/golden.js';
+import { runUntil, startEngine } from '../support/run-engine.js';
+import { expectHistoryMatches, expectRedisMatches } from '../support/verify.js';
 
 /**
  * The walking skeleton and the golden end-to-end test: JSON events on a real Kafka topic →
  * worker threads → windowed features → a Redis hash per entity and history rows in the
- * ClickHouse engine; every value equals the brute-force oracle of semantics.md.
+ * ClickHouse engine; every value equals the brute-force oracle of the semantics.
  */
 describe('pipeline through real Kafka, Redis and ClickHouse', () => {
   const redis = new Redis(services().REDIS_URL ?? '');
@@ -29,69 +18,52 @@ describe('pipeline through real Kafka, Redis and ClickHouse', () => {
   });
 
   it('golden stream: Redis values and ClickHouse history equal the oracle', async () => {
-    const topic = uniqueName('golden');
-    const viewName = uniqueName('gold').toLowerCase();
-    const file = writeTopology(viewName, goldenTopology(viewName, topic));
-    const mod = (await import(file)) as { default: FeatureViewDef };
-    const view = compileView(mod.default);
-    const events = goldenEvents(1_500);
-    const expected = expectedResults(view, events);
+    const g = await goldenCase(1_500);
+    const expected = expectedResults(g.view, g.events);
     expect(expected.late.size, 'the stream has late events').toBeGreaterThan(0);
-
-    await createTopic(topic, GOLDEN_PARTITIONS);
-    await produce(
-      topic,
-      events.map((e) => ({ partition: e.partition, key: e.key, value: e.json })),
-    );
+    await createTopic(g.topic, GOLDEN_PARTITIONS);
+    await produce(g.topic, g.events.map((e) => ({ partition: e.partition, key: e.key, value: e.json })));
 
     const config = testConfig();
-    const stores = await openStores(config);
-    let seen = 0;
-    const engine = createEngine(config, stores, [file], silentLogger, {
-      wallClockIdle: false,
-      observer: { batch: (e) => (seen += e.counters.records) },
-    });
+    const stores = await runUntil(config, [g.file], g.events.length);
     try {
-      await engine.pipeline.start();
-      await waitFor('all events consumed', () => seen >= events.length, 90_000);
+      await expectRedisMatches(redis, g.view, expected);
+      const compared = await expectHistoryMatches(stores.history, g.view, expected);
+      expect(compared).toBeGreaterThan(1_000);
+      // The raw archive holds every event, late ones flagged.
+      const [archive] = await stores.history.query<{ n: string; late: string }>(
+        `SELECT count() AS n, sum(_late) AS late FROM ${config.clickhouseDatabase}.events_${g.view.ir.source.name} FINAL`,
+      );
+      expect(Number(archive?.n)).toBe(g.events.length);
+      expect(Number(archive?.late)).toBe(expected.late.size);
     } finally {
-      await engine.stop();
+      await stores.close();
     }
+  });
 
-    // Redis: one hash per entity with every feature, `_asof` and `_updated`.
-    expect(await redis.get(`fs:${view.name}:current`)).toBe(view.version);
-    for (const [key, want] of expected.online) {
-      const hash = await redis.hgetall(`fs:${view.name}:${view.version}:${key}`);
-      expect(Number(hash._asof), `_asof of ${key}`).toBe(want.asOf);
-      expect(Number(hash._updated)).toBeGreaterThan(Date.now() - 300_000);
-      const got = view.ir.features.map((f) => decodeFieldValue(f.valueType, hash[f.name]));
-      expect(diffValues(view, expected, key, want.asOf, got, want.values)).toEqual([]);
+  it('a worker thread that dies mid-stream is replaced and nothing is lost or counted twice', async () => {
+    const g = await goldenCase(1_200, 11);
+    const expected = expectedResults(g.view, g.events);
+    await createTopic(g.topic, GOLDEN_PARTITIONS);
+    const config = testConfig({ FS_WORKERS: '2' });
+    let restarts = 0;
+    const running = await startEngine(config, [g.file], { workerRestart: () => restarts++ });
+    try {
+      // First half, then kill both worker threads while the second half streams in.
+      const half = Math.floor(g.events.length / 2);
+      await produce(g.topic, g.events.slice(0, half).map((e) => ({ partition: e.partition, key: e.key, value: e.json })));
+      const sending = produce(g.topic, g.events.slice(half).map((e) => ({ partition: e.partition, key: e.key, value: e.json })));
+      await Promise.all([0, 1].map((i) => running.engine.pool.request(i, { type: 'crash' }).catch(() => undefined)));
+      await sending;
+      const deadline = Date.now() + 90_000;
+      while (running.records() < g.events.length && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+      expect(running.records()).toBeGreaterThanOrEqual(g.events.length);
+      expect(restarts).toBe(2);
+      await running.engine.stop();
+      await expectRedisMatches(redis, g.view, expected);
+      await expectHistoryMatches(running.stores.history, g.view, expected);
+    } finally {
+      await running.stop().catch(() => undefined);
     }
-
-    // ClickHouse: deduplicated history rows, one per event time and decay boundary.
-    const history = await stores.history.readHistory(view.ir);
-    let compared = 0;
-    for (const [key, rows] of expected.rows) {
-      const got = history.filter((r) => r.key === key);
-      expect(
-        got.map((r) => r.asOf),
-        `history times of ${key}`,
-      ).toEqual(rows.map((r) => r.asOf));
-      got.forEach((r, i) => {
-        expect(diffValues(view, expected, key, r.asOf, r.values, rows[i]?.values ?? [])).toEqual(
-          [],
-        );
-        compared++;
-      });
-    }
-    expect(compared).toBeGreaterThan(1_000);
-
-    // The raw archive holds every event, late ones flagged.
-    const [archive] = await stores.history.query<{ n: string; late: string }>(
-      `SELECT count() AS n, sum(_late) AS late FROM ${config.clickhouseDatabase}.events_${view.ir.source.name} FINAL`,
-    );
-    expect(Number(archive?.n)).toBe(events.length);
-    expect(Number(archive?.late)).toBe(expected.late.size);
-    await stores.close();
   });
 });

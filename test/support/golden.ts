@@ -1,5 +1,9 @@
 /** The golden stream shared by the end-to-end tests: a topology body and a seeded event file. */
 import { prng } from '../../src/cli/demo/transaction-generator.js';
+import { compileView } from '../../src/core/topology/compile.js';
+import type { CompiledView } from '../../src/core/topology/compile.js';
+import type { FeatureViewDef } from '../../src/core/topology/feature-view.js';
+import { uniqueName, writeTopology } from './e2e.js';
 import type { InputEvent } from './expected.js';
 
 export const GOLDEN_PARTITIONS = 3;
@@ -77,4 +81,20 @@ export function goldenEvents(n: number, seed = 7): GoldenEvent[] {
     });
   }
   return out;
+}
+
+export interface GoldenCase {
+  readonly topic: string;
+  readonly file: string;
+  readonly view: CompiledView;
+  readonly events: GoldenEvent[];
+}
+
+/** A fresh topic and view (unique names) with the golden topology and `n` events. */
+export async function goldenCase(n: number, seed = 7): Promise<GoldenCase> {
+  const topic = uniqueName('golden');
+  const viewName = uniqueName('gold').toLowerCase();
+  const file = writeTopology(viewName, goldenTopology(viewName, topic));
+  const mod = (await import(file)) as { default: FeatureViewDef };
+  return { topic, file, view: compileView(mod.default), events: goldenEvents(n, seed) };
 }
