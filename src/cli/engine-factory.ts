@@ -54,6 +54,7 @@ export async function openStores(
         groupId: config.groupId,
         concurrency: options.concurrency ?? Math.max(2, config.workers * 2),
         fromBeginning: options.fromBeginning ?? true,
+        sessionTimeoutMs: config.sessionTimeoutMs,
       });
       const dl = new KafkaDeadLetters(kafka);
       closers.push(() => dl.close());

@@ -16,6 +16,8 @@ export interface Config {
   readonly minEventTime: number;
   readonly maxFutureMs: number;
   readonly embeddedPartitions: number;
+  /** Kafka consumer-group session timeout: how fast a dead member's partitions move. */
+  readonly sessionTimeoutMs: number;
 }
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -96,5 +98,6 @@ export function loadConfig(env: Env = process.env): Config {
     minEventTime,
     maxFutureMs: int(env, 'FS_MAX_FUTURE_MS', DEFAULTS.maxFutureMs, 0, 10 * 365 * 86_400_000),
     embeddedPartitions: int(env, 'FS_EMBEDDED_PARTITIONS', DEFAULTS.embeddedPartitions, 1, 256),
+    sessionTimeoutMs: int(env, 'FS_SESSION_TIMEOUT_MS', DEFAULTS.sessionTimeoutMs, 6_000, 300_000),
   });
 }

@@ -17,4 +17,6 @@ export const DEFAULTS = {
   /** Partitions of the embedded in-process log. */
   embeddedPartitions: 4,
   topologies: 'topologies',
+  /** Kafka session timeout (the broker's group.min.session.timeout.ms is 6 s by default). */
+  sessionTimeoutMs: 30_000,
 } as const;

@@ -53,7 +53,9 @@ export class KafkaEventSource implements EventSource {
     const consumer = this.kafka.consumer({
       groupId: this.options.groupId,
       sessionTimeout: this.options.sessionTimeoutMs ?? 30_000,
-      heartbeatInterval: 3_000,
+      heartbeatInterval: Math.min(3_000, Math.floor((this.options.sessionTimeoutMs ?? 30_000) / 3)),
+      // Short fetch waits: a rebalance is noticed within ~0.5 s instead of 5 s.
+      maxWaitTimeInMs: 500,
       maxBytesPerPartition: this.options.maxBytesPerPartition ?? 4 * 1024 * 1024,
       retry: { retries: 10, initialRetryTime: 300 },
     });
