@@ -16,3 +16,5 @@ export type { FeatureValue, Scalar, AggOp } from './core/aggregation/aggregator.
 export { FeatureStreamError } from './core/errors.js';
 export type { ErrorDomain } from './core/errors.js';
 export type { Duration } from './core/time/duration.js';
+export { featureService } from './core/topology/feature-service.js';
+export type { FeatureServiceDef, FeatureRefSpec, CompiledService, FeatureRef } from './core/topology/feature-service.js';

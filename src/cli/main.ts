@@ -3,6 +3,7 @@
 import { FeatureStreamError } from '../core/errors.js';
 import { START_HELP, startCommand } from './commands/start.js';
 import { RUN_HELP, runCommand } from './commands/run.js';
+import { PRODUCE_HELP, produceCommand } from './commands/produce.js';
 
 const COMMANDS: Record<
   string,
@@ -10,6 +11,7 @@ const COMMANDS: Record<
 > = {
   start: { help: START_HELP, run: startCommand },
   run: { help: RUN_HELP, run: runCommand },
+  produce: { help: PRODUCE_HELP, run: produceCommand },
 };
 
 const USAGE = `featurestream <command> [options]

@@ -98,7 +98,7 @@ export class Pipeline {
     for (const v of this.views) {
       await history.ensureSource(v.source);
       await history.ensureView(v);
-      await online.setCurrentVersion(v.name, v.version);
+      await online.register('view', v.name, v.version, v, true);
     }
     await this.deps.source.start([...this.viewsByTopic.keys()], {
       onAssigned: (tps) => this.onAssigned(tps),

@@ -6,6 +6,8 @@ import { compileView } from '../core/topology/compile.js';
 import type { CompiledView } from '../core/topology/compile.js';
 import { isFeatureViewDef } from '../core/topology/feature-view.js';
 import type { FeatureViewDef } from '../core/topology/feature-view.js';
+import { compileService, isFeatureServiceDef } from '../core/topology/feature-service.js';
+import type { CompiledService, FeatureServiceDef } from '../core/topology/feature-service.js';
 
 const TOPOLOGY_FILE = /\.(ts|mts|js|mjs)$/;
 const SKIP = /(\.d\.ts|\.test\.[mc]?[jt]s)$/;
@@ -46,8 +48,22 @@ export async function loadViews(
   paths: readonly string[],
   cwd = process.cwd(),
 ): Promise<CompiledView[]> {
+  return (await loadTopologies(paths, cwd)).views;
+}
+
+/** Everything the topology files export: compiled views and feature services. */
+export interface LoadedTopologies {
+  readonly views: CompiledView[];
+  readonly services: CompiledService[];
+}
+
+export async function loadTopologies(
+  paths: readonly string[],
+  cwd = process.cwd(),
+): Promise<LoadedTopologies> {
   const files = topologyFiles(paths, cwd);
   const seen = new Map<FeatureViewDef, string>();
+  const serviceDefs = new Map<FeatureServiceDef, string>();
   for (const file of files) {
     let mod: Record<string, unknown>;
     try {
@@ -66,6 +82,7 @@ export async function loadViews(
     }
     for (const value of Object.values(mod)) {
       if (isFeatureViewDef(value) && !seen.has(value)) seen.set(value, file);
+      if (isFeatureServiceDef(value) && !serviceDefs.has(value)) serviceDefs.set(value, file);
     }
   }
   const views: CompiledView[] = [];
@@ -113,5 +130,29 @@ export async function loadViews(
       'export a featureView(...) from a topology file',
     );
   }
-  return views;
+  const byName = new Map(views.map((v) => [v.name, v]));
+  const services: CompiledService[] = [];
+  for (const [def, file] of serviceDefs) {
+    try {
+      const svc = compileService(def, byName);
+      if (services.some((x) => x.name === svc.name)) {
+        throw userError(
+          'DSL_DUPLICATE_SERVICE',
+          `feature service '${svc.name}' is defined twice`,
+          'give each feature service a unique name',
+        );
+      }
+      services.push(svc);
+    } catch (err) {
+      if (err instanceof FeatureStreamError) {
+        throw new FeatureStreamError(err.code, `${relative(cwd, file)}: ${err.message}`, {
+          domain: err.domain,
+          ...(err.fix === undefined ? {} : { fix: err.fix }),
+          details: { ...err.details, file },
+        });
+      }
+      throw err;
+    }
+  }
+  return { views, services };
 }

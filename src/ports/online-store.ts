@@ -35,6 +35,8 @@ export interface StoredState {
 /** A slice of the entity states of one partition, loaded when the partition is assigned. */
 export type PartitionStates = readonly { readonly key: string; readonly stored: StoredState }[];
 
+export type RegistryKind = 'view' | 'service';
+
 /** A public feature vector as stored: field → string (see `encodeFieldValue`). */
 export type StoredVector = Readonly<Record<string, string>>;
 
@@ -54,8 +56,24 @@ export interface OnlineStore {
     version: string,
     keys: readonly string[],
   ): Promise<(StoredVector | null)[]>;
-  setCurrentVersion(view: string, version: string): Promise<void>;
-  getCurrentVersion(view: string): Promise<string | null>;
+  /** Several views' vectors in one round trip; results in request order. */
+  readMany(
+    requests: readonly { view: string; version: string; keys: readonly string[] }[],
+  ): Promise<(StoredVector | null)[][]>;
+  /**
+   * The registry beside the values: each version's definition (a view's IR, a feature service's
+   * resolved refs) and the current version, so serving can answer for pinned older versions.
+   */
+  register(
+    kind: RegistryKind,
+    name: string,
+    version: string,
+    definition: unknown,
+    makeCurrent: boolean,
+  ): Promise<void>;
+  /** All registered versions of `name` with their definitions (parsed JSON). */
+  versions(kind: RegistryKind, name: string): Promise<Map<string, unknown>>;
+  current(kind: RegistryKind, name: string): Promise<string | null>;
   ping(): Promise<void>;
   close(): Promise<void>;
 }

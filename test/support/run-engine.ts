@@ -14,7 +14,11 @@ export interface RunningEngine {
   stop(): Promise<void>;
 }
 
-export async function startEngine(config: Config, topologies: readonly string[], observer: EngineObserver = {}): Promise<RunningEngine> {
+export async function startEngine(
+  config: Config,
+  topologies: readonly string[],
+  observer: EngineObserver = {},
+): Promise<RunningEngine> {
   const stores = await openStores(config);
   let records = 0;
   const engine = createEngine(config, stores, topologies, silentLogger, {

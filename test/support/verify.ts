@@ -7,12 +7,17 @@ import type { HistoryStore } from '../../src/ports/history-store.js';
 import { diffValues } from './expected.js';
 import type { Expected } from './expected.js';
 
-export async function expectRedisMatches(redis: Redis, view: CompiledView, expected: Expected): Promise<void> {
+export async function expectRedisMatches(
+  redis: Redis,
+  view: CompiledView,
+  expected: Expected,
+): Promise<void> {
   expect(await redis.get(`fs:${view.name}:current`)).toBe(view.version);
   const problems: string[] = [];
   for (const [key, want] of expected.online) {
     const hash = await redis.hgetall(`fs:${view.name}:${view.version}:${key}`);
-    if (Number(hash._asof) !== want.asOf) problems.push(`${key}: _asof ${hash._asof} ≠ ${want.asOf}`);
+    if (Number(hash._asof) !== want.asOf)
+      problems.push(`${key}: _asof ${hash._asof} ≠ ${want.asOf}`);
     const got = view.ir.features.map((f) => decodeFieldValue(f.valueType, hash[f.name]));
     problems.push(...diffValues(view, expected, key, want.asOf, got, want.values));
   }
@@ -20,7 +25,11 @@ export async function expectRedisMatches(redis: Redis, view: CompiledView, expec
 }
 
 /** Returns the number of rows compared. */
-export async function expectHistoryMatches(history: HistoryStore, view: CompiledView, expected: Expected): Promise<number> {
+export async function expectHistoryMatches(
+  history: HistoryStore,
+  view: CompiledView,
+  expected: Expected,
+): Promise<number> {
   const rows = await history.readHistory(view.ir);
   const byKey = new Map<string, typeof rows>();
   for (const r of rows) {
@@ -28,12 +37,18 @@ export async function expectHistoryMatches(history: HistoryStore, view: Compiled
     list.push(r);
     byKey.set(r.key, list);
   }
-  expect([...byKey.keys()].filter((k) => !expected.rows.has(k)), 'unexpected entities').toEqual([]);
+  expect(
+    [...byKey.keys()].filter((k) => !expected.rows.has(k)),
+    'unexpected entities',
+  ).toEqual([]);
   let compared = 0;
   const problems: string[] = [];
   for (const [key, want] of expected.rows) {
     const got = byKey.get(key) ?? [];
-    expect(got.map((r) => r.asOf), `history times of ${key}`).toEqual(want.map((r) => r.asOf));
+    expect(
+      got.map((r) => r.asOf),
+      `history times of ${key}`,
+    ).toEqual(want.map((r) => r.asOf));
     got.forEach((r, i) => {
       problems.push(...diffValues(view, expected, key, r.asOf, r.values, want[i]?.values ?? []));
       compared++;

@@ -6,7 +6,7 @@ import type {
   StoredVector,
   ViewKeyspace,
 } from '../../ports/online-store.js';
-import type { PartitionStates } from '../../ports/online-store.js';
+import type { PartitionStates, RegistryKind } from '../../ports/online-store.js';
 
 interface Entry {
   vector: Record<string, string>;
@@ -22,7 +22,8 @@ interface Entry {
 export class MemoryOnlineStore implements OnlineStore {
   readonly kind = 'memory';
   private readonly spaces = new Map<string, Map<string, Entry>>();
-  private readonly current = new Map<string, string>();
+  private readonly registry = new Map<string, Map<string, unknown>>();
+  private readonly current_ = new Map<string, string>();
 
   constructor(private readonly clock: () => number = Date.now) {}
 
@@ -108,13 +109,33 @@ export class MemoryOnlineStore implements OnlineStore {
     );
   }
 
-  setCurrentVersion(view: string, version: string): Promise<void> {
-    this.current.set(view, version);
+  async readMany(
+    requests: readonly { view: string; version: string; keys: readonly string[] }[],
+  ): Promise<(StoredVector | null)[][]> {
+    return Promise.all(requests.map((r) => this.readVectors(r.view, r.version, r.keys)));
+  }
+
+  register(
+    kind: RegistryKind,
+    name: string,
+    version: string,
+    definition: unknown,
+    makeCurrent: boolean,
+  ): Promise<void> {
+    const id = `${kind}\u0000${name}`;
+    let versions = this.registry.get(id);
+    if (versions === undefined) this.registry.set(id, (versions = new Map<string, unknown>()));
+    versions.set(version, JSON.parse(JSON.stringify(definition)) as unknown);
+    if (makeCurrent) this.current_.set(id, version);
     return Promise.resolve();
   }
 
-  getCurrentVersion(view: string): Promise<string | null> {
-    return Promise.resolve(this.current.get(view) ?? null);
+  versions(kind: RegistryKind, name: string): Promise<Map<string, unknown>> {
+    return Promise.resolve(new Map(this.registry.get(`${kind}\u0000${name}`) ?? []));
+  }
+
+  current(kind: RegistryKind, name: string): Promise<string | null> {
+    return Promise.resolve(this.current_.get(`${kind}\u0000${name}`) ?? null);
   }
 
   ping(): Promise<void> {

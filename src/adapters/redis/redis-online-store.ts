@@ -7,11 +7,12 @@ import type {
   EntityWrite,
   OnlineStore,
   PartitionStates,
+  RegistryKind,
   StoredState,
   StoredVector,
   ViewKeyspace,
 } from '../../ports/online-store.js';
-import { currentVersionKey, partitionIndexKey, stateKey, vectorKey } from './keys.js';
+import { currentKey, partitionIndexKey, stateKey, vectorKey, versionsKey } from './keys.js';
 
 const WRITE_ENTITY = readFileSync(new URL('./scripts/write-entity-2.lua', import.meta.url), 'utf8');
 
@@ -184,22 +185,54 @@ export class RedisOnlineStore implements OnlineStore {
     version: string,
     keys: readonly string[],
   ): Promise<(StoredVector | null)[]> {
-    if (keys.length === 0) return [];
+    if (keys.length === 1) {
+      const h = await this.client.hgetall(vectorKey(view, version, keys[0] ?? ''));
+      return [Object.keys(h).length === 0 ? null : h];
+    }
+    return (await this.readMany([{ view, version, keys }]))[0] ?? [];
+  }
+
+  async readMany(
+    requests: readonly { view: string; version: string; keys: readonly string[] }[],
+  ): Promise<(StoredVector | null)[][]> {
     const p = this.client.pipeline();
-    for (const k of keys) p.hgetall(vectorKey(view, version, k));
-    const res = check(await p.exec());
-    return res.map((v) => {
-      const h = v as Record<string, string>;
-      return Object.keys(h).length === 0 ? null : h;
-    });
+    let n = 0;
+    for (const r of requests) {
+      for (const k of r.keys) {
+        p.hgetall(vectorKey(r.view, r.version, k));
+        n++;
+      }
+    }
+    const res = n === 0 ? [] : check(await p.exec());
+    let at = 0;
+    return requests.map((r) =>
+      r.keys.map(() => {
+        const h = res[at++] as Record<string, string>;
+        return Object.keys(h).length === 0 ? null : h;
+      }),
+    );
   }
 
-  async setCurrentVersion(view: string, version: string): Promise<void> {
-    await this.client.set(currentVersionKey(view), version);
+  async register(
+    kind: RegistryKind,
+    name: string,
+    version: string,
+    definition: unknown,
+    makeCurrent: boolean,
+  ): Promise<void> {
+    const p = this.client.multi();
+    p.hset(versionsKey(kind, name), version, JSON.stringify(definition));
+    if (makeCurrent) p.set(currentKey(kind, name), version);
+    check(await p.exec());
   }
 
-  async getCurrentVersion(view: string): Promise<string | null> {
-    return this.client.get(currentVersionKey(view));
+  async versions(kind: RegistryKind, name: string): Promise<Map<string, unknown>> {
+    const h = await this.client.hgetall(versionsKey(kind, name));
+    return new Map(Object.entries(h).map(([v, json]) => [v, JSON.parse(json) as unknown]));
+  }
+
+  async current(kind: RegistryKind, name: string): Promise<string | null> {
+    return this.client.get(currentKey(kind, name));
   }
 
   async ping(): Promise<void> {

@@ -1,7 +1,10 @@
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../../config/config.js';
+import { composeObservers } from '../../engine/engine-events.js';
+import { topologyFiles } from '../../engine/topology-loader.js';
 import { consoleLogger } from '../../observability/logger.js';
 import { createEngine, openStores } from '../engine-factory.js';
+import { startMetricsEndpoint } from '../metrics-endpoint.js';
 import { ProgressReporter } from '../progress.js';
 import { waitForSignal } from '../signals.js';
 
@@ -10,6 +13,7 @@ export const RUN_HELP = `featurestream run <topology files or folders…> [--wor
 Runs the engine on the given topologies: consumes their Kafka topics (KAFKA_BROKERS) in a
 consumer group, computes features in worker threads, writes Redis (REDIS_URL) and ClickHouse
 (CLICKHOUSE_URL or the embedded engine). Stops cleanly on SIGINT/SIGTERM (flush, commit, exit 0).
+Serves Prometheus metrics on http://localhost:FS_METRICS_PORT/metrics (default 9464; 0 disables).
 
   --workers N   worker threads (default: FS_WORKERS or one per core)
   --group ID    consumer group (default: FS_GROUP_ID or 'featurestream')
@@ -34,10 +38,16 @@ export async function runCommand(argv: readonly string[]): Promise<number> {
   const config = loadConfig(env);
   const log = consoleLogger();
   const topologies = positionals.length > 0 ? positionals : ['topologies'];
+  topologyFiles(topologies); // a missing path fails before any service is contacted
   const stores = await openStores(config);
+  const endpoint = await startMetricsEndpoint(config).catch(async (err: unknown) => {
+    await stores.close();
+    throw err;
+  });
+  if (endpoint.url !== undefined) log.info('metrics', { url: endpoint.url });
   const progress = new ProgressReporter(stores.online, (line) => log.info(line));
   const engine = createEngine(config, stores, topologies, log, {
-    observer: progress.observer,
+    observer: composeObservers(progress.observer, endpoint.metrics.observer),
     wallClockIdle: !values.replay,
   });
   try {
@@ -49,12 +59,14 @@ export async function runCommand(argv: readonly string[]): Promise<number> {
       online: stores.mode.online,
       offline: stores.mode.history,
       workers: config.workers,
+      metrics: endpoint.url ?? 'disabled (FS_METRICS_PORT=0)',
     });
     const signal = await waitForSignal();
     log.info(`${signal}: stopping (flush, commit)`);
   } finally {
     progress.stop();
     await engine.stop();
+    await endpoint.close();
     await stores.close();
   }
   log.info(progress.summary());

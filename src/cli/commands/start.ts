@@ -3,10 +3,12 @@ import { codecFor } from '../../adapters/codecs.js';
 import { loadConfig } from '../../config/config.js';
 import { DEFAULTS } from '../../config/defaults.js';
 import { userError } from '../../core/errors.js';
+import { composeObservers } from '../../engine/engine-events.js';
 import type { EventProducer, ProducedRecord } from '../../ports/event-producer.js';
 import { consoleLogger } from '../../observability/logger.js';
 import { TransactionGenerator } from '../demo/transaction-generator.js';
 import { createEngine, openStores } from '../engine-factory.js';
+import { startMetricsEndpoint } from '../metrics-endpoint.js';
 import { ProgressReporter } from '../progress.js';
 import { waitForSignal } from '../signals.js';
 
@@ -16,6 +18,7 @@ Runs the demo: a generator of card transactions feeds the engine, which computes
 and customer features of topologies/ and writes them to the online and offline stores.
 Embedded by default (in-process log, in-memory online store, embedded ClickHouse); with
 KAFKA_BROKERS / REDIS_URL / CLICKHOUSE_URL set, the same command uses those services.
+Prometheus metrics: http://localhost:FS_METRICS_PORT/metrics (default 9464; 0 disables).
 
   --rate N         transactions per second (default 500)
   --cards N        distinct cards (default 10000)
@@ -50,12 +53,16 @@ export async function startCommand(argv: readonly string[]): Promise<number> {
   const config = loadConfig();
   const log = consoleLogger();
   const stores = await openStores(config);
+  const endpoint = await startMetricsEndpoint(config).catch(async (err: unknown) => {
+    await stores.close();
+    throw err;
+  });
   process.stdout.write(
-    `featurestream demo — source: ${stores.mode.source}; online: ${stores.mode.online}; offline: ${stores.mode.history}; ${config.workers} worker thread(s)\n`,
+    `featurestream demo — source: ${stores.mode.source}; online: ${stores.mode.online}; offline: ${stores.mode.history}; ${config.workers} worker thread(s)\n${endpoint.url === undefined ? '' : `metrics: ${endpoint.url}\n`}`,
   );
   const progress = new ProgressReporter(stores.online, (line) => process.stdout.write(`${line}\n`));
   const engine = createEngine(config, stores, [values.topologies], log, {
-    observer: progress.observer,
+    observer: composeObservers(progress.observer, endpoint.metrics.observer),
   });
   let producer: EventProducer | undefined;
   let timer: NodeJS.Timeout | undefined;
@@ -125,6 +132,7 @@ export async function startCommand(argv: readonly string[]): Promise<number> {
     progress.stop();
     await engine.stop();
     await producer?.close();
+    await endpoint.close();
     await stores.close();
   }
   process.stdout.write(`${progress.summary()}\nstopped cleanly.\n`);

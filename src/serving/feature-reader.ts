@@ -1,0 +1,196 @@
+import type { FeatureValue } from '../core/aggregation/aggregator.js';
+import { joinKey } from '../core/topology/event-reader.js';
+import type { CompiledService } from '../core/topology/feature-service.js';
+import type { FeatureIR } from '../core/topology/ir.js';
+import { decodeFieldValue } from '../core/values/field-value.js';
+import type { OnlineStore, StoredVector } from '../ports/online-store.js';
+import { badRequest, Catalog } from './catalog.js';
+import type { ServedView } from './catalog.js';
+
+/** One entity's features as the API returns them. */
+export interface EntityFeatures {
+  readonly entity: string;
+  readonly found: boolean;
+  /** Event time (ms) the values are exact at; null when the entity is unknown. */
+  readonly asOf: number | null;
+  /** Wall time (ms) of the write. */
+  readonly updatedAt: number | null;
+  /** now − asOf (ms). */
+  readonly stalenessMs: number | null;
+  readonly features: Record<string, FeatureValue>;
+}
+
+export interface ViewRequest {
+  readonly view: string;
+  readonly entities: readonly string[];
+  readonly features?: readonly string[] | undefined;
+  readonly version?: string | undefined;
+}
+
+export interface ViewResult {
+  readonly view: string;
+  readonly version: string;
+  readonly entities: EntityFeatures[];
+}
+
+export interface ServiceResult {
+  readonly service: string;
+  readonly version: string;
+  readonly features: readonly string[];
+  /** One vector per requested entity row, values in `features` order. */
+  readonly vectors: FeatureValue[][];
+}
+
+export const MAX_ENTITY_BYTES = 1_024;
+export const MAX_ENTITIES_PER_CALL = 1_000;
+
+export function checkEntity(entity: unknown): string {
+  if (typeof entity !== 'string' || entity.length === 0) {
+    throw badRequest('BAD_ENTITY', 'entity ids must be non-empty strings');
+  }
+  if (entity.length > MAX_ENTITY_BYTES || Buffer.byteLength(entity) > MAX_ENTITY_BYTES) {
+    throw badRequest('BAD_ENTITY', `entity id longer than ${MAX_ENTITY_BYTES} bytes`);
+  }
+  return entity;
+}
+
+/**
+ * Reads feature vectors from the online store: one store round trip per call (pipelined), values
+ * decoded to JSON types, results in request order.
+ */
+export class FeatureReader {
+  constructor(
+    private readonly online: OnlineStore,
+    readonly catalog: Catalog,
+    private readonly clock: () => number = Date.now,
+  ) {}
+
+  private shape(
+    entity: string,
+    features: readonly FeatureIR[],
+    hash: StoredVector | null,
+    now: number,
+  ): EntityFeatures {
+    const out: Record<string, FeatureValue> = {};
+    for (const f of features) out[f.name] = decodeFieldValue(f.valueType, hash?.[f.name]);
+    if (hash === null)
+      return {
+        entity,
+        found: false,
+        asOf: null,
+        updatedAt: null,
+        stalenessMs: null,
+        features: out,
+      };
+    const asOf = Number(hash._asof);
+    return {
+      entity,
+      found: true,
+      asOf,
+      updatedAt: Number(hash._updated),
+      stalenessMs: now - asOf,
+      features: out,
+    };
+  }
+
+  async one(
+    viewName: string,
+    entity: string,
+    features?: readonly string[],
+    version?: string,
+  ): Promise<ViewResult> {
+    const view = await this.catalog.view(viewName, version);
+    const selected = this.catalog.select(view, features);
+    const [hash] = await this.online.readVectors(view.name, view.version, [checkEntity(entity)]);
+    return {
+      view: view.name,
+      version: view.version,
+      entities: [this.shape(entity, selected, hash ?? null, this.clock())],
+    };
+  }
+
+  async batch(requests: readonly ViewRequest[]): Promise<ViewResult[]> {
+    let total = 0;
+    const plans: {
+      view: ServedView;
+      selected: readonly FeatureIR[];
+      entities: readonly string[];
+    }[] = [];
+    for (const r of requests) {
+      total += r.entities.length;
+      if (total > MAX_ENTITIES_PER_CALL)
+        throw badRequest('TOO_MANY_ENTITIES', `at most ${MAX_ENTITIES_PER_CALL} entities per call`);
+      const view = await this.catalog.view(r.view, r.version);
+      plans.push({
+        view,
+        selected: this.catalog.select(view, r.features),
+        entities: r.entities.map(checkEntity),
+      });
+    }
+    const hashes = await this.online.readMany(
+      plans.map((p) => ({ view: p.view.name, version: p.view.version, keys: p.entities })),
+    );
+    const now = this.clock();
+    return plans.map((p, i) => ({
+      view: p.view.name,
+      version: p.view.version,
+      entities: p.entities.map((e, j) => this.shape(e, p.selected, hashes[i]?.[j] ?? null, now)),
+    }));
+  }
+
+  /** A feature service's vectors for entity rows (objects keyed by entity key field names). */
+  async service(
+    name: string,
+    rows: readonly Record<string, unknown>[],
+    version?: string,
+  ): Promise<ServiceResult> {
+    if (rows.length > MAX_ENTITIES_PER_CALL)
+      throw badRequest('TOO_MANY_ENTITIES', `at most ${MAX_ENTITIES_PER_CALL} entities per call`);
+    const svc: CompiledService = await this.catalog.service(name, version);
+    const groups = [...Catalog.groupRefs(svc.refs).values()];
+    const views = await Promise.all(
+      groups.map((refs) => this.catalog.view(refs[0]?.view ?? '', refs[0]?.version)),
+    );
+    const keysOf = views.map((v) =>
+      rows.map((row, i) => {
+        const parts = v.keys.map((k) => {
+          const value = row[k];
+          if (typeof value !== 'string' && typeof value !== 'number') {
+            throw badRequest(
+              'MISSING_KEY',
+              `entity row ${i}: key field '${k}' of view '${v.name}' is missing`,
+              `send objects with ${v.keys.join(', ')}`,
+            );
+          }
+          return String(value);
+        });
+        return checkEntity(joinKey(parts));
+      }),
+    );
+    const hashes = await this.online.readMany(
+      views.map((v, i) => ({ view: v.name, version: v.version, keys: keysOf[i] ?? [] })),
+    );
+    const position = new Map(svc.refs.map((r, i) => [r, i]));
+    const vectors = rows.map(() => new Array<FeatureValue>(svc.refs.length).fill(null));
+    groups.forEach((refs, g) => {
+      const view = views[g];
+      if (view === undefined) return;
+      for (const ref of refs) {
+        const f = view.byName.get(ref.feature);
+        const at = position.get(ref) ?? 0;
+        if (f === undefined) continue;
+        rows.forEach((_, r) => {
+          const vec = vectors[r];
+          if (vec !== undefined)
+            vec[at] = decodeFieldValue(f.valueType, hashes[g]?.[r]?.[f.name] ?? undefined);
+        });
+      }
+    });
+    return {
+      service: svc.name,
+      version: svc.version,
+      features: svc.refs.map((r) => r.name),
+      vectors,
+    };
+  }
+}
