@@ -5,7 +5,7 @@ import { ClickHouseHistoryStore } from '../../src/adapters/clickhouse/clickhouse
 import { startEmbeddedClickHouseHttp } from '../../src/adapters/clickhouse/embedded-http-server.js';
 import { prng } from '../../src/cli/demo/transaction-generator.js';
 import { createTopic, produce, services, tempDir, uniqueName, waitFor } from '../support/e2e.js';
-import { caughtUp, EngineProcess } from '../support/engine-process.js';
+import { caughtUp, committedTotal, EngineProcess } from '../support/engine-process.js';
 import { expectedResults } from '../support/expected.js';
 import type { GoldenCase } from '../support/golden.js';
 import { GOLDEN_PARTITIONS, goldenCase } from '../support/golden.js';
@@ -28,7 +28,12 @@ describe('exactly-once effects across crashes and rebalances', () => {
     return (async () => {
       const size = Math.ceil(g.events.length / chunks);
       for (let i = 0; i < g.events.length; i += size) {
-        await produce(g.topic, g.events.slice(i, i + size).map((e) => ({ partition: e.partition, key: e.key, value: e.json })));
+        await produce(
+          g.topic,
+          g.events
+            .slice(i, i + size)
+            .map((e) => ({ partition: e.partition, key: e.key, value: e.json })),
+        );
         await new Promise((r) => setTimeout(r, gapMs));
       }
     })();
@@ -37,7 +42,11 @@ describe('exactly-once effects across crashes and rebalances', () => {
   async function verify(g: GoldenCase, clickhouseUrl: string, database: string): Promise<void> {
     const expected = expectedResults(g.view, g.events);
     await expectRedisMatches(redis, g.view, expected);
-    const history = await ClickHouseHistoryStore.open({ url: clickhouseUrl, path: 'unused', database });
+    const history = await ClickHouseHistoryStore.open({
+      url: clickhouseUrl,
+      path: 'unused',
+      database,
+    });
     try {
       expect(await expectHistoryMatches(history, g.view, expected)).toBeGreaterThan(1_000);
     } finally {
@@ -51,17 +60,30 @@ describe('exactly-once effects across crashes and rebalances', () => {
     const ch = await startEmbeddedClickHouseHttp({ path: join(tempDir('ch-shared'), 'data') });
     const group = uniqueName('crash');
     const database = uniqueName('fs').toLowerCase();
-    const env = { ...services(), CLICKHOUSE_URL: ch.url, CLICKHOUSE_DATABASE: database, FS_GROUP_ID: group, FS_SESSION_TIMEOUT_MS: '6000' };
+    const env = {
+      ...services(),
+      CLICKHOUSE_URL: ch.url,
+      CLICKHOUSE_DATABASE: database,
+      FS_GROUP_ID: group,
+      FS_SESSION_TIMEOUT_MS: '6000',
+    };
     const r = prng(99);
     try {
       const producing = produceSlowly(g, 12, 700);
+      const progress: number[] = [];
       for (let kill = 0; kill < 6; kill++) {
         const engine = EngineProcess.start(g.file, env, 1 + (kill % 3));
         await engine.waitRunning();
         await new Promise((res) => setTimeout(res, 1_000 + r() * 3_000));
         await engine.kill9();
+        progress.push(await committedTotal(group, g.topic));
       }
       await producing;
+      // The kills landed mid-stream: progress was committed between kills, not all at once.
+      expect(
+        progress.filter((n) => n > 0 && n < g.events.length).length,
+        `committed after each kill: ${progress.join(', ')}`,
+      ).toBeGreaterThanOrEqual(2);
       const last = EngineProcess.start(g.file, env, 2);
       await last.waitRunning();
       await waitFor('the group to catch up', () => caughtUp(group, g.topic), 120_000);
@@ -78,7 +100,13 @@ describe('exactly-once effects across crashes and rebalances', () => {
     const ch = await startEmbeddedClickHouseHttp({ path: join(tempDir('ch-shared'), 'data') });
     const group = uniqueName('rebalance');
     const database = uniqueName('fs').toLowerCase();
-    const env = { ...services(), CLICKHOUSE_URL: ch.url, CLICKHOUSE_DATABASE: database, FS_GROUP_ID: group, FS_SESSION_TIMEOUT_MS: '6000' };
+    const env = {
+      ...services(),
+      CLICKHOUSE_URL: ch.url,
+      CLICKHOUSE_DATABASE: database,
+      FS_GROUP_ID: group,
+      FS_SESSION_TIMEOUT_MS: '6000',
+    };
     try {
       const a = EngineProcess.start(g.file, env, 1);
       const b = EngineProcess.start(g.file, env, 1);

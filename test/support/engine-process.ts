@@ -82,3 +82,15 @@ export async function caughtUp(groupId: string, topic: string): Promise<boolean>
     await admin.disconnect();
   }
 }
+
+/** Sum of the group's committed offsets over the topic's partitions (0 when none). */
+export async function committedTotal(groupId: string, topic: string): Promise<number> {
+  const admin = kafka().admin();
+  await admin.connect();
+  try {
+    const committed = await admin.fetchOffsets({ groupId, topics: [topic] });
+    return (committed[0]?.partitions ?? []).reduce((n, p) => n + Math.max(0, Number(p.offset)), 0);
+  } finally {
+    await admin.disconnect();
+  }
+}

@@ -1,6 +1,6 @@
 import { accessSync, constants, existsSync, mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { createClient } from '@clickhouse/client';
+import { ClickHouseLogLevel, createClient } from '@clickhouse/client';
 import type { ClickHouseClient } from '@clickhouse/client';
 import { createChdbConnection } from 'chdb/connection';
 import { FeatureStreamError } from '../../core/errors.js';
@@ -45,6 +45,9 @@ export function openClickHouse(target: ClickHouseTarget): ClickHouseClient {
   if (target.url !== undefined && target.url !== '') {
     return createClient({
       url: target.url,
+      // Failures surface as rejected promises the pipeline retries and logs once; the client's
+      // own per-request error log would repeat them on every attempt.
+      log: { level: ClickHouseLogLevel.OFF },
       request_timeout: 120_000,
       clickhouse_settings: { wait_end_of_query: 1 },
     });
