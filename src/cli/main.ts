@@ -4,6 +4,7 @@ import { FeatureStreamError } from '../core/errors.js';
 import { START_HELP, startCommand } from './commands/start.js';
 import { RUN_HELP, runCommand } from './commands/run.js';
 import { PRODUCE_HELP, produceCommand } from './commands/produce.js';
+import { SERVE_HELP, serveCommand } from './commands/serve.js';
 
 const COMMANDS: Record<
   string,
@@ -12,6 +13,7 @@ const COMMANDS: Record<
   start: { help: START_HELP, run: startCommand },
   run: { help: RUN_HELP, run: runCommand },
   produce: { help: PRODUCE_HELP, run: produceCommand },
+  serve: { help: SERVE_HELP, run: serveCommand },
 };
 
 const USAGE = `featurestream <command> [options]

@@ -74,6 +74,11 @@ export interface OnlineStore {
   /** All registered versions of `name` with their definitions (parsed JSON). */
   versions(kind: RegistryKind, name: string): Promise<Map<string, unknown>>;
   current(kind: RegistryKind, name: string): Promise<string | null>;
+  /**
+   * Up to `n` distinct entity keys of a view version, drawn at random from the entities with
+   * engine state (consistency checks). An entity whose values have just expired may be included.
+   */
+  sampleEntities(view: string, version: string, n: number): Promise<string[]>;
   ping(): Promise<void>;
   close(): Promise<void>;
 }

@@ -223,9 +223,12 @@ describe('featurestream produce', () => {
     );
 
     // exactly the good records arrived, keyed by card_id, decodable by the source's codec
-    expect(await topicSize(topic)).toBe(5);
-    const got = await consumeAll(topic, 5);
+    const size = await topicSize(topic);
+    const got = await consumeAll(topic, size);
     const codec = codecFor(txSource(topic, 'json'));
+    expect(size, got.map((m) => `${m.partition} ${m.key} ${m.value.toString()}`).join('\n')).toBe(
+      5,
+    );
     const rows = got.map((m) => {
       const d = codec.decode(m.value);
       if (!d.ok) throw new Error(d.detail);

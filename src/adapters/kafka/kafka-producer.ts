@@ -1,7 +1,12 @@
 import type { Kafka, Producer } from 'kafkajs';
 import type { EventProducer, ProducedRecord } from '../../ports/event-producer.js';
 
-/** Produces encoded records to Kafka, keyed (so an entity stays in one partition), acks=all. */
+/**
+ * Produces encoded records to Kafka, keyed (so an entity stays in one partition), acks=all, with
+ * the idempotent producer: a send that kafkajs retries (timeout, lost connection, leader change)
+ * is written once, not twice — a duplicate would be counted twice by the engine (it has its own
+ * offset). Retries are bounded, so an unreachable cluster fails the send instead of hanging.
+ */
 export class KafkaEventProducer implements EventProducer {
   private producer: Producer | undefined;
 
@@ -26,7 +31,12 @@ export class KafkaEventProducer implements EventProducer {
   async send(topic: string, records: readonly ProducedRecord[]): Promise<void> {
     if (records.length === 0) return;
     if (this.producer === undefined) {
-      const p = this.kafka.producer({ allowAutoTopicCreation: false });
+      const p = this.kafka.producer({
+        allowAutoTopicCreation: false,
+        idempotent: true,
+        maxInFlightRequests: 1,
+        retry: { retries: 10, initialRetryTime: 300 },
+      });
       await p.connect();
       this.producer = p;
     }

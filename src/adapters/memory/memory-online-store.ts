@@ -138,6 +138,18 @@ export class MemoryOnlineStore implements OnlineStore {
     return Promise.resolve(this.current_.get(`${kind}\u0000${name}`) ?? null);
   }
 
+  sampleEntities(view: string, version: string, n: number): Promise<string[]> {
+    const space = this.space(view, version);
+    const keys = [...space.keys()].filter((k) => this.live(space, k) !== undefined);
+    // Partial Fisher–Yates: the first min(n, size) keys become a uniform random sample.
+    const m = Math.min(Math.max(0, n), keys.length);
+    for (let i = 0; i < m; i++) {
+      const j = i + Math.floor(Math.random() * (keys.length - i));
+      [keys[i], keys[j]] = [keys[j] as string, keys[i] as string];
+    }
+    return Promise.resolve(keys.slice(0, m));
+  }
+
   ping(): Promise<void> {
     return Promise.resolve();
   }

@@ -67,11 +67,13 @@ export class RedisOnlineStore implements OnlineStore {
     client.defineCommand('fsWriteEntity', { numberOfKeys: 2, lua: WRITE_ENTITY });
   }
 
-  static async connect(url: string): Promise<RedisOnlineStore> {
+  /** `autoPipelining` batches concurrent commands into one write (serving). */
+  static async connect(url: string, options: { autoPipelining?: boolean } = {}): Promise<RedisOnlineStore> {
     // At start, give up after a few attempts (a wrong URL fails fast); once connected, reconnect
     // forever with backoff (an outage pauses the engine; it never crashes it).
     let connected = false;
     const client = connectRedis(url, {
+      enableAutoPipelining: options.autoPipelining ?? false,
       retryStrategy: (times) =>
         !connected && times > 3 ? null : Math.min(2_000, 100 * 2 ** Math.min(times, 5)),
     });
@@ -235,6 +237,34 @@ export class RedisOnlineStore implements OnlineStore {
     return this.client.get(currentKey(kind, name));
   }
 
+  async sampleEntities(view: string, version: string, n: number): Promise<string[]> {
+    if (n <= 0) return [];
+    // The partition index sets `fsx:{view}:{version}:p:{partition}` list every entity with
+    // state; draw from each in proportion to its size (SRANDMEMBER: distinct members).
+    const pattern = `${partitionIndexKey(view, version, 0).slice(0, -1)}*`;
+    const nodes = this.client instanceof Cluster ? this.client.nodes('master') : [this.client];
+    const sets = new Set<string>();
+    for (const node of nodes) {
+      let cursor = '0';
+      do {
+        const [next, keys] = await node.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
+        cursor = next;
+        for (const k of keys) sets.add(k);
+      } while (cursor !== '0');
+    }
+    const keys = [...sets];
+    const sizes = await Promise.all(keys.map((k) => this.client.scard(k)));
+    const total = sizes.reduce((a, b) => a + b, 0);
+    if (total === 0) return [];
+    const out = new Set<string>();
+    for (let i = 0; i < keys.length; i++) {
+      const want = Math.min(sizes[i] ?? 0, Math.ceil((n * (sizes[i] ?? 0)) / total));
+      if (want === 0) continue;
+      for (const m of await this.client.srandmember(keys[i] ?? '', want)) out.add(m);
+    }
+    return shuffled([...out]).slice(0, n);
+  }
+
   async ping(): Promise<void> {
     await this.client.ping();
   }
@@ -242,6 +272,14 @@ export class RedisOnlineStore implements OnlineStore {
   async close(): Promise<void> {
     await this.client.quit().catch(() => this.client.disconnect());
   }
+}
+
+function shuffled<T>(xs: T[]): T[] {
+  for (let i = xs.length - 1; i > 0; i--) {
+    const j = Math.floor(Math.random() * (i + 1));
+    [xs[i], xs[j]] = [xs[j] as T, xs[i] as T];
+  }
+  return xs;
 }
 
 function check(res: [Error | null, unknown][] | null): unknown[] {

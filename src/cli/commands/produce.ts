@@ -57,7 +57,7 @@ function positiveInt(name: string, raw: string | undefined, fallback: number): n
   return n;
 }
 
-/** The views reading the source called `name`, or a user error listing the known sources. */
+/** A view reading the source called `name`, or a user error listing the known sources. */
 async function viewOfSource(name: string, topologies: string): Promise<CompiledView> {
   const views = await loadViews([topologies]);
   const view = views.find((v) => v.ir.source.name === name);
@@ -152,10 +152,13 @@ async function produceFile(
   file: string,
   batchSize: number,
   rep: Reporter,
-  stopped: () => boolean,
+  stop: AbortSignal,
 ): Promise<void> {
   const input = file === '-' ? process.stdin : createReadStream(file);
   const rl = createInterface({ input, crlfDelay: Infinity });
+  // Ctrl-C while waiting for input (a slow pipe) ends the loop too.
+  const onStop = (): void => rl.close();
+  stop.addEventListener('abort', onStop);
   let batch: Pending[] = [];
   try {
     for await (const raw of rl) {
@@ -173,10 +176,11 @@ async function produceFile(
         batch = [];
         rep.tick();
       }
-      if (stopped()) break;
+      if (stop.aborted) break;
     }
     if (batch.length > 0) await flushLines(fp, batch, rep);
   } finally {
+    stop.removeEventListener('abort', onStop);
     rl.close();
     if (input !== process.stdin) input.destroy();
   }
@@ -191,12 +195,12 @@ async function produceGenerated(
   cards: number,
   batchSize: number,
   rep: Reporter,
-  stopped: () => boolean,
+  stop: AbortSignal,
 ): Promise<void> {
   const gen = new TransactionGenerator({ cards });
   const t0 = performance.now();
   let produced = 0;
-  while (produced < total && !stopped()) {
+  while (produced < total && !stop.aborted) {
     const elapsed = performance.now() - t0;
     const due = rate === 0 ? total : Math.min(total, Math.floor((elapsed * rate) / 1000));
     if (due <= produced) {
@@ -278,10 +282,8 @@ export async function produceCommand(argv: readonly string[]): Promise<number> {
   const rejectsPath = values.rejects;
   const producer = await openKafkaProducer(config, 'produce');
   let rejects: FileHandle | undefined;
-  let interrupted = false;
-  const onSignal = (): void => {
-    interrupted = true;
-  };
+  const interrupt = new AbortController();
+  const onSignal = (): void => interrupt.abort();
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
   try {
@@ -297,11 +299,11 @@ export async function produceCommand(argv: readonly string[]): Promise<number> {
     const fp = new FeatureProducer(source, codec, producer, { view, bounds });
     await fp.ensureTopic(partitions);
     const rep = new Reporter(`produce ${sourceName} → ${source.topic}`, rejects);
-    const stopped = (): boolean => interrupted;
-    if (file !== undefined) await produceFile(fp, file, batchSize, rep, stopped);
-    else await produceGenerated(fp, total, rate, cards, batchSize, rep, stopped);
-    rep.finish(interrupted, rejectsPath);
-    if (interrupted) return 130;
+    const stop = interrupt.signal;
+    if (file !== undefined) await produceFile(fp, file, batchSize, rep, stop);
+    else await produceGenerated(fp, total, rate, cards, batchSize, rep, stop);
+    rep.finish(stop.aborted, rejectsPath);
+    if (stop.aborted) return 130;
     return rep.counts.rejected > 0 ? 3 : 0;
   } finally {
     process.off('SIGINT', onSignal);

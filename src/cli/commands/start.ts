@@ -4,6 +4,7 @@ import { loadConfig } from '../../config/config.js';
 import { DEFAULTS } from '../../config/defaults.js';
 import { userError } from '../../core/errors.js';
 import { composeObservers } from '../../engine/engine-events.js';
+import { loadViews } from '../../engine/topology-loader.js';
 import type { EventProducer, ProducedRecord } from '../../ports/event-producer.js';
 import { consoleLogger } from '../../observability/logger.js';
 import { TransactionGenerator } from '../demo/transaction-generator.js';
@@ -67,6 +68,12 @@ export async function startCommand(argv: readonly string[]): Promise<number> {
   let producer: EventProducer | undefined;
   let timer: NodeJS.Timeout | undefined;
   try {
+    producer = stores.createProducer();
+    if (config.kafkaBrokers !== undefined) {
+      // The consumer group cannot subscribe to topics that do not exist yet: create them first.
+      for (const v of await loadViews([values.topologies]))
+        await producer.ensureTopic(v.ir.source.topic, config.embeddedPartitions);
+    }
     await engine.pipeline.start();
     const views = engine.pipeline.compiledViews;
     const txView = views.find((v) => v.source.name === 'transactions');
@@ -77,7 +84,6 @@ export async function startCommand(argv: readonly string[]): Promise<number> {
         'run the demo with the topologies/ folder',
       );
     const purchases = views.find((v) => v.source.name === 'purchases');
-    producer = stores.createProducer();
     await producer.ensureTopic(txView.source.topic, config.embeddedPartitions);
     if (purchases !== undefined)
       await producer.ensureTopic(purchases.source.topic, config.embeddedPartitions);
