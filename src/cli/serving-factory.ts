@@ -28,7 +28,11 @@ export async function startServing(
   topologies: { views: readonly CompiledView[]; services: readonly CompiledService[] },
   options: { port: number; host?: string; producer?: EventProducer | undefined },
 ): Promise<Serving> {
-  const catalog = new Catalog(online, topologies.views.map((v) => v.ir), topologies.services);
+  const catalog = new Catalog(
+    online,
+    topologies.views.map((v) => v.ir),
+    topologies.services,
+  );
   await catalog.registerServices();
   const metrics = new ServingMetrics();
   const producers = new Map<string, FeatureProducer>();
@@ -51,9 +55,19 @@ export async function startServing(
       ? undefined
       : async (sourceName, events) => {
           const p = producers.get(sourceName);
-          if (p === undefined) return { accepted: 0, rejected: events.map((_, index) => ({ index, reason: 'unknown source' })) };
+          if (p === undefined)
+            return {
+              accepted: 0,
+              rejected: events.map((_, index) => ({ index, reason: 'unknown source' })),
+            };
           const r = await p.send(events);
-          return { accepted: r.sent, rejected: r.rejected.map((x) => ({ index: x.index, reason: `${x.reason}: ${x.detail}` })) };
+          return {
+            accepted: r.sent,
+            rejected: r.rejected.map((x) => ({
+              index: x.index,
+              reason: `${x.reason}: ${x.detail}`,
+            })),
+          };
         };
   const tokensFile = process.env.FS_SERVE_TOKENS_FILE;
   const api = new ServingApi({

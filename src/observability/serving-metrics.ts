@@ -11,7 +11,9 @@ export const SERVING_METRICS = {
 } as const;
 
 /** 100 µs … 1 s: the API's latency budget lives in the sub-millisecond buckets. */
-export const SERVING_BUCKETS = [0.0001, 0.00025, 0.0005, 0.00075, 0.001, 0.0015, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1] as const;
+export const SERVING_BUCKETS = [
+  0.0001, 0.00025, 0.0005, 0.00075, 0.001, 0.0015, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1,
+] as const;
 
 export class ServingMetrics {
   readonly registry = new Registry();
@@ -32,7 +34,8 @@ export class ServingMetrics {
       labelNames: ['route', 'status'],
       registers: [this.registry],
     });
-    if (options.defaultMetrics !== false) collectDefaultMetrics({ register: this.registry, prefix: 'featurestream_serving_' });
+    if (options.defaultMetrics !== false)
+      collectDefaultMetrics({ register: this.registry, prefix: 'featurestream_serving_' });
   }
 
   readonly observer: ServingObserver = {

@@ -30,6 +30,8 @@ export interface KafkaSourceOptions {
   readonly fromBeginning?: boolean;
   readonly sessionTimeoutMs?: number;
   readonly maxBytesPerPartition?: number;
+  /** Partitions of source topics this source creates when they do not exist (default 6). */
+  readonly createPartitions?: number;
 }
 
 const tpKey = (topic: string, partition: number): string => `${topic}\u0000${partition}`;
@@ -76,6 +78,7 @@ export class KafkaEventSource implements EventSource {
       }
       if (revoked.length > 0) void handlers.onRevoked(revoked);
     });
+    await this.ensureTopics(topics);
     await consumer.connect();
     for (const topic of topics)
       await consumer.subscribe({ topic, fromBeginning: this.options.fromBeginning ?? true });
@@ -85,6 +88,34 @@ export class KafkaEventSource implements EventSource {
       partitionsConsumedConcurrently: this.options.concurrency ?? 4,
       eachBatch: (payload) => this.onBatch(payload, handlers),
     });
+  }
+
+  /** Creates missing source topics: subscribing to one that does not exist fails. */
+  private async ensureTopics(topics: readonly string[]): Promise<void> {
+    const admin = this.kafka.admin();
+    await admin.connect();
+    try {
+      const existing = new Set(await admin.listTopics());
+      const missing = topics.filter((t) => !existing.has(t));
+      if (missing.length > 0) {
+        await admin
+          .createTopics({
+            topics: missing.map((topic) => ({
+              topic,
+              numPartitions: this.options.createPartitions ?? 6,
+              replicationFactor: -1,
+            })),
+            waitForLeaders: true,
+          })
+          .catch((err: unknown) => {
+            // Another engine may have created it meanwhile.
+            if (!(err instanceof Error) || !/already exists/i.test(err.message)) throw err;
+          });
+      }
+      await admin.fetchTopicMetadata({ topics: [...topics] });
+    } finally {
+      await admin.disconnect();
+    }
   }
 
   private ensureAssigned(

@@ -40,16 +40,26 @@ export async function serveCommand(argv: readonly string[]): Promise<number> {
   const config = loadConfig();
   const log = consoleLogger();
   const port = values.port === undefined ? config.servePort : Number(values.port);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw userError('CLI_ARG', `--port ${values.port ?? ''} is not a port`, 'e.g. --port 8080');
+  if (!Number.isInteger(port) || port < 0 || port > 65535)
+    throw userError('CLI_ARG', `--port ${values.port ?? ''} is not a port`, 'e.g. --port 8080');
   if (config.redisUrl === undefined) {
-    throw userError('REDIS_REQUIRED', 'serve reads the online store, but REDIS_URL is not set (the in-memory store lives inside `npm start`, which serves too)', 'set REDIS_URL=redis://host:port');
+    throw userError(
+      'REDIS_REQUIRED',
+      'serve reads the online store, but REDIS_URL is not set (the in-memory store lives inside `npm start`, which serves too)',
+      'set REDIS_URL=redis://host:port',
+    );
   }
   const topologies = await loadTopologies([values.topologies]);
   const online = await RedisOnlineStore.connect(config.redisUrl, { autoPipelining: true });
   let producer: EventProducer | undefined;
   try {
-    if (!values['no-push'] && config.kafkaBrokers !== undefined) producer = await openKafkaProducer(config, 'serve');
-    const serving = await startServing(config, online, topologies, { port, host: values.host, producer });
+    if (!values['no-push'] && config.kafkaBrokers !== undefined)
+      producer = await openKafkaProducer(config, 'serve');
+    const serving = await startServing(config, online, topologies, {
+      port,
+      host: values.host,
+      producer,
+    });
     log.info('serving', {
       url: serving.url,
       views: topologies.views.map((v) => v.name),

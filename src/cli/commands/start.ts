@@ -4,12 +4,14 @@ import { loadConfig } from '../../config/config.js';
 import { DEFAULTS } from '../../config/defaults.js';
 import { userError } from '../../core/errors.js';
 import { composeObservers } from '../../engine/engine-events.js';
-import { loadViews } from '../../engine/topology-loader.js';
+import { loadTopologies } from '../../engine/topology-loader.js';
 import type { EventProducer, ProducedRecord } from '../../ports/event-producer.js';
 import { consoleLogger } from '../../observability/logger.js';
 import { TransactionGenerator } from '../demo/transaction-generator.js';
 import { createEngine, openStores } from '../engine-factory.js';
 import { startMetricsEndpoint } from '../metrics-endpoint.js';
+import { startServing } from '../serving-factory.js';
+import type { Serving } from '../serving-factory.js';
 import { ProgressReporter } from '../progress.js';
 import { waitForSignal } from '../signals.js';
 
@@ -67,13 +69,9 @@ export async function startCommand(argv: readonly string[]): Promise<number> {
   });
   let producer: EventProducer | undefined;
   let timer: NodeJS.Timeout | undefined;
+  let serving: Serving | undefined;
   try {
     producer = stores.createProducer();
-    if (config.kafkaBrokers !== undefined) {
-      // The consumer group cannot subscribe to topics that do not exist yet: create them first.
-      for (const v of await loadViews([values.topologies]))
-        await producer.ensureTopic(v.ir.source.topic, config.embeddedPartitions);
-    }
     await engine.pipeline.start();
     const views = engine.pipeline.compiledViews;
     const txView = views.find((v) => v.source.name === 'transactions');
@@ -87,6 +85,20 @@ export async function startCommand(argv: readonly string[]): Promise<number> {
     await producer.ensureTopic(txView.source.topic, config.embeddedPartitions);
     if (purchases !== undefined)
       await producer.ensureTopic(purchases.source.topic, config.embeddedPartitions);
+    serving = await startServing(config, stores.online, await loadTopologies([values.topologies]), {
+      port: config.servePort,
+      producer,
+    }).catch((err: unknown) => {
+      log.warn(
+        `serving API not started: ${err instanceof Error ? err.message : String(err)} (set FS_PORT to a free port)`,
+      );
+      return undefined;
+    });
+    if (serving !== undefined) {
+      process.stdout.write(
+        `serving API: ${serving.url}/v1/features/${txView.name}/card-000001 · POST ${serving.url}/v1/feature-services/fraud_model\n`,
+      );
+    }
     const txCodec = codecFor(txView.source);
     const purchaseCodec = purchases === undefined ? undefined : codecFor(purchases.source);
     const gen = new TransactionGenerator({ cards });
@@ -136,6 +148,7 @@ export async function startCommand(argv: readonly string[]): Promise<number> {
   } finally {
     if (timer !== undefined) clearInterval(timer);
     progress.stop();
+    await serving?.close();
     await engine.stop();
     await producer?.close();
     await endpoint.close();
