@@ -62,7 +62,7 @@ describe('serving API on Redis written by the runtime', () => {
 
   servingSuite(async () => {
     const base = await prepare();
-    const online = await RedisOnlineStore.connect(services().REDIS_URL ?? '', { autoPipelining: true });
+    const online = await RedisOnlineStore.connect(services().REDIS_URL ?? '');
     stores.push(online);
     return { ...base, online };
   });

@@ -10,6 +10,7 @@ import type { PartitionStates, RegistryKind } from '../../ports/online-store.js'
 
 interface Entry {
   vector: Record<string, string>;
+  asOf: number;
   state: StoredState;
   partition: number;
   expiresAt: number;
@@ -75,7 +76,12 @@ export class MemoryOnlineStore implements OnlineStore {
     const space = this.space(ks.view, ks.version);
     for (const w of writes) {
       const prev = this.live(space, w.key);
-      if (prev !== undefined && prev.state.fence > w.fence) continue;
+      // Same rule as the Redis script: never lower the fence, never move _asof back at equal fence.
+      if (
+        prev !== undefined &&
+        (prev.state.fence > w.fence || (prev.state.fence === w.fence && prev.asOf > w.asOf))
+      )
+        continue;
       const vector: Record<string, string> = {};
       ks.features.forEach((name, i) => {
         const v = encodeFieldValue(w.values[i] ?? null);
@@ -87,6 +93,7 @@ export class MemoryOnlineStore implements OnlineStore {
       if (state === undefined) continue;
       space.set(w.key, {
         vector,
+        asOf: w.asOf,
         state: { state, fence: w.fence },
         partition: w.partition,
         expiresAt: this.clock() + ks.ttlMs,

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { Cluster, Redis } from 'ioredis';
-import type { ChainableCommander, RedisOptions } from 'ioredis';
+import type { RedisOptions } from 'ioredis';
 import { FeatureStreamError } from '../../core/errors.js';
 import { encodeFieldValue } from '../../core/values/field-value.js';
 import type {
@@ -24,13 +24,6 @@ type WithScripts = {
     ...args: (string | Buffer | number)[]
   ): Promise<number>;
 };
-type PipelineWithScripts = ChainableCommander & {
-  fsWriteEntity(
-    publicKey: string,
-    stateKey: string,
-    ...args: (string | Buffer | number)[]
-  ): ChainableCommander;
-};
 
 /** Parses REDIS_URL: one `redis://` URL, or a comma-separated list of cluster nodes. */
 export function connectRedis(url: string, options: RedisOptions = {}): Client {
@@ -41,7 +34,7 @@ export function connectRedis(url: string, options: RedisOptions = {}): Client {
   const base: RedisOptions = {
     lazyConnect: true,
     maxRetriesPerRequest: 2,
-    enableAutoPipelining: false,
+    enableAutoPipelining: true,
     ...options,
   };
   if (urls.length > 1) {
@@ -50,7 +43,7 @@ export function connectRedis(url: string, options: RedisOptions = {}): Client {
         const parsed = new URL(u);
         return { host: parsed.hostname, port: Number(parsed.port || 6379) };
       }),
-      { lazyConnect: true, redisOptions: base },
+      { lazyConnect: true, enableAutoPipelining: true, redisOptions: base },
     );
   }
   return new Redis(urls[0] ?? 'redis://127.0.0.1:6379', base);
@@ -67,13 +60,15 @@ export class RedisOnlineStore implements OnlineStore {
     client.defineCommand('fsWriteEntity', { numberOfKeys: 2, lua: WRITE_ENTITY });
   }
 
-  /** `autoPipelining` batches concurrent commands into one write (serving). */
-  static async connect(url: string, options: { autoPipelining?: boolean } = {}): Promise<RedisOnlineStore> {
+  /**
+   * Commands are auto-pipelined: those issued in the same tick go out as one batch (per node on a
+   * cluster), so a flush of many entities is one round trip and no pipeline crosses cluster slots.
+   */
+  static async connect(url: string): Promise<RedisOnlineStore> {
     // At start, give up after a few attempts (a wrong URL fails fast); once connected, reconnect
     // forever with backoff (an outage pauses the engine; it never crashes it).
     let connected = false;
     const client = connectRedis(url, {
-      enableAutoPipelining: options.autoPipelining ?? false,
       retryStrategy: (times) =>
         !connected && times > 3 ? null : Math.min(2_000, 100 * 2 ** Math.min(times, 5)),
     });
@@ -103,17 +98,14 @@ export class RedisOnlineStore implements OnlineStore {
   }
 
   async loadStates(ks: ViewKeyspace, keys: readonly string[]): Promise<(StoredState | null)[]> {
-    if (keys.length === 0) return [];
-    const p = this.client.pipeline();
-    for (const k of keys) p.hmgetBuffer(stateKey(ks.view, ks.version, k), 's', 'f');
-    const res = (await p.exec()) ?? [];
-    return res.map(([err, v]) => {
-      if (err !== null) throw err;
-      const [s, f] = v as [Buffer | null, Buffer | null];
-      return s === null || f === null
+    const res = await Promise.all(
+      keys.map((k) => this.client.hmgetBuffer(stateKey(ks.view, ks.version, k), 's', 'f')),
+    );
+    return res.map(([s, f]) =>
+      s === null || s === undefined || f === null || f === undefined
         ? null
-        : { state: new Uint8Array(s), fence: Number(f.toString()) };
-    });
+        : { state: new Uint8Array(s), fence: Number(f.toString()) },
+    );
   }
 
   async *loadPartition(ks: ViewKeyspace, partition: number): AsyncIterable<PartitionStates> {
@@ -143,7 +135,6 @@ export class RedisOnlineStore implements OnlineStore {
   ): Promise<void> {
     if (writes.length === 0) return;
     // Index first: the partition set must list every entity whose state exists.
-    const index = this.client.pipeline();
     const byPartition = new Map<number, string[]>();
     for (const w of writes) {
       if (!w.isNew) continue;
@@ -151,35 +142,39 @@ export class RedisOnlineStore implements OnlineStore {
       if (list === undefined) byPartition.set(w.partition, (list = []));
       list.push(w.key);
     }
-    for (const [partition, keys] of byPartition)
-      index.sadd(partitionIndexKey(ks.view, ks.version, partition), ...keys);
-    if (byPartition.size > 0) check(await index.exec());
-
-    const p = this.client.pipeline() as PipelineWithScripts;
+    await Promise.all(
+      [...byPartition].map(([partition, keys]) =>
+        this.client.sadd(partitionIndexKey(ks.view, ks.version, partition), ...keys),
+      ),
+    );
+    const client = this.client as Client & WithScripts;
     const updated = String(nowMs);
     const ttl = String(ks.ttlMs);
-    for (const w of writes) {
-      const set: string[] = [];
-      const del: string[] = [];
-      ks.features.forEach((name, i) => {
-        const v = encodeFieldValue(w.values[i] ?? null);
-        if (v === undefined) del.push(name);
-        else set.push(name, v);
-      });
-      set.push('_asof', String(w.asOf), '_updated', updated);
-      p.fsWriteEntity(
-        vectorKey(ks.view, ks.version, w.key),
-        stateKey(ks.view, ks.version, w.key),
-        String(w.fence),
-        String(w.asOf),
-        w.state === null ? '' : Buffer.from(w.state.buffer, w.state.byteOffset, w.state.byteLength),
-        ttl,
-        String(set.length / 2),
-        ...set,
-        ...del,
-      );
-    }
-    check(await p.exec());
+    await Promise.all(
+      writes.map((w) => {
+        const set: string[] = [];
+        const del: string[] = [];
+        ks.features.forEach((name, i) => {
+          const v = encodeFieldValue(w.values[i] ?? null);
+          if (v === undefined) del.push(name);
+          else set.push(name, v);
+        });
+        set.push('_asof', String(w.asOf), '_updated', updated);
+        return client.fsWriteEntity(
+          vectorKey(ks.view, ks.version, w.key),
+          stateKey(ks.view, ks.version, w.key),
+          String(w.fence),
+          String(w.asOf),
+          w.state === null
+            ? ''
+            : Buffer.from(w.state.buffer, w.state.byteOffset, w.state.byteLength),
+          ttl,
+          String(set.length / 2),
+          ...set,
+          ...del,
+        );
+      }),
+    );
   }
 
   async readVectors(
@@ -197,21 +192,15 @@ export class RedisOnlineStore implements OnlineStore {
   async readMany(
     requests: readonly { view: string; version: string; keys: readonly string[] }[],
   ): Promise<(StoredVector | null)[][]> {
-    const p = this.client.pipeline();
-    let n = 0;
-    for (const r of requests) {
-      for (const k of r.keys) {
-        p.hgetall(vectorKey(r.view, r.version, k));
-        n++;
-      }
-    }
-    const res = n === 0 ? [] : check(await p.exec());
-    let at = 0;
-    return requests.map((r) =>
-      r.keys.map(() => {
-        const h = res[at++] as Record<string, string>;
-        return Object.keys(h).length === 0 ? null : h;
-      }),
+    return Promise.all(
+      requests.map((r) =>
+        Promise.all(
+          r.keys.map(async (k) => {
+            const h = await this.client.hgetall(vectorKey(r.view, r.version, k));
+            return Object.keys(h).length === 0 ? null : h;
+          }),
+        ),
+      ),
     );
   }
 
@@ -222,10 +211,9 @@ export class RedisOnlineStore implements OnlineStore {
     definition: unknown,
     makeCurrent: boolean,
   ): Promise<void> {
-    const p = this.client.multi();
-    p.hset(versionsKey(kind, name), version, JSON.stringify(definition));
-    if (makeCurrent) p.set(currentKey(kind, name), version);
-    check(await p.exec());
+    // Two keys in different cluster slots: the definition first, then the pointer to it.
+    await this.client.hset(versionsKey(kind, name), version, JSON.stringify(definition));
+    if (makeCurrent) await this.client.set(currentKey(kind, name), version);
   }
 
   async versions(kind: RegistryKind, name: string): Promise<Map<string, unknown>> {
@@ -281,23 +269,3 @@ function shuffled<T>(xs: T[]): T[] {
   }
   return xs;
 }
-
-function check(res: [Error | null, unknown][] | null): unknown[] {
-  if (res === null)
-    throw new FeatureStreamError('REDIS_PIPELINE', 'Redis pipeline was aborted', {
-      domain: 'external',
-      retriable: true,
-    });
-  return res.map(([err, v]) => {
-    if (err !== null) {
-      throw new FeatureStreamError('REDIS_COMMAND', `Redis command failed: ${err.message}`, {
-        domain: 'external',
-        retriable: true,
-        cause: err,
-      });
-    }
-    return v;
-  });
-}
-
-export type { WithScripts };

@@ -50,7 +50,7 @@ export async function serveCommand(argv: readonly string[]): Promise<number> {
     );
   }
   const topologies = await loadTopologies([values.topologies]);
-  const online = await RedisOnlineStore.connect(config.redisUrl, { autoPipelining: true });
+  const online = await RedisOnlineStore.connect(config.redisUrl);
   let producer: EventProducer | undefined;
   try {
     if (!values['no-push'] && config.kafkaBrokers !== undefined)
