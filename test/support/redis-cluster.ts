@@ -2,6 +2,7 @@
 import { execFile, spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
+import type { Server } from 'node:net';
 import { promisify } from 'node:util';
 import { tempDir, waitFor } from './e2e.js';
 
@@ -12,7 +13,7 @@ async function freePorts(n: number): Promise<number[]> {
     Array.from(
       { length: n },
       () =>
-        new Promise<import('node:net').Server>((resolve) => {
+        new Promise<Server>((resolve) => {
           const s = createServer();
           s.listen(0, '127.0.0.1', () => resolve(s));
         }),
