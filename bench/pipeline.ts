@@ -1,0 +1,218 @@
+/**
+ * bench:pipeline — the whole engine on real services: ≥ 2M fraud events on a 6-partition topic,
+ * consumed by `run`'s pipeline (worker threads, Redis, embedded ClickHouse) as fast as it goes;
+ * in the same run, the ceiling: a bare kafkajs consumer that only counts the same messages.
+ * Then, at half the engine's rate, live events (event time = now) measure freshness: Redis write
+ * time − event time, p50/p99.
+ *
+ *   npm run bench:pipeline [-- --events 2000000 --cards 100000 --freshness-seconds 30]
+ *
+ * Uses KAFKA_BROKERS / REDIS_URL when set, else starts both with scripts/services.sh.
+ * Last line: one JSON object.
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { Kafka, logLevel } from 'kafkajs';
+import { codecFor } from '../src/adapters/codecs.js';
+import { TransactionGenerator } from '../src/cli/demo/transaction-generator.js';
+import { createEngine, openStores } from '../src/cli/engine-factory.js';
+import { loadConfig } from '../src/config/config.js';
+import { loadViews } from '../src/engine/topology-loader.js';
+import { silentLogger } from '../src/ports/logger.js';
+
+const { values } = parseArgs({
+  options: {
+    events: { type: 'string', default: '2000000' },
+    cards: { type: 'string', default: '100000' },
+    'freshness-seconds': { type: 'string', default: '30' },
+    workers: { type: 'string', default: '2' },
+  },
+});
+const EVENTS = Number(values.events);
+const CARDS = Number(values.cards);
+const FRESH_S = Number(values['freshness-seconds']);
+const REPO = fileURLToPath(new URL('../', import.meta.url));
+const TOPOLOGY = join(REPO, 'topologies/card-fraud.ts');
+
+let servicesDir: string | undefined;
+const env: Record<string, string> = {};
+if (!process.env.KAFKA_BROKERS || !process.env.REDIS_URL) {
+  servicesDir = mkdtempSync(join(tmpdir(), 'fs-bench-pipeline-'));
+  execFileSync('bash', [join(REPO, 'scripts/services.sh'), 'up'], {
+    env: { ...process.env, FS_SERVICES_DIR: servicesDir },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  for (const line of readFileSync(join(servicesDir, 'env'), 'utf8').split('\n')) {
+    const m = /^(\w+)=(.*)$/.exec(line);
+    if (m?.[1] !== undefined && m[2] !== undefined) env[m[1]] = m[2];
+  }
+}
+const brokers = process.env.KAFKA_BROKERS || env.KAFKA_BROKERS || '';
+const redisUrl = process.env.REDIS_URL || env.REDIS_URL || '';
+const kafka = new Kafka({
+  clientId: 'bench',
+  brokers: brokers.split(','),
+  logLevel: logLevel.NOTHING,
+});
+
+const [view] = await loadViews([TOPOLOGY]);
+if (view === undefined) throw new Error('no view');
+const topic = `bench_tx_${Date.now().toString(36)}`;
+const codec = codecFor({ ...view.ir.source, topic });
+const admin = kafka.admin();
+await admin.connect();
+await admin.createTopics({
+  topics: [{ topic, numPartitions: 6, replicationFactor: 1 }],
+  waitForLeaders: true,
+});
+await admin.disconnect();
+
+console.log(
+  `bench:pipeline — ${EVENTS.toLocaleString('en-US')} events, ${CARDS.toLocaleString('en-US')} cards, topic ${topic} (6 partitions), ${values.workers} worker threads, node ${process.version}`,
+);
+const producer = kafka.producer({ allowAutoTopicCreation: false });
+await producer.connect();
+const gen = new TransactionGenerator({ cards: CARDS, seed: 3 });
+const enc = new TextEncoder();
+const start = Date.now() - 3_600_000;
+let t0 = performance.now();
+for (let i = 0; i < EVENTS; i += 5_000) {
+  const messages = [];
+  for (let j = i; j < Math.min(EVENTS, i + 5_000); j++) {
+    const row = gen.next(start + Math.floor((j / EVENTS) * 3_600_000));
+    messages.push({
+      key: Buffer.from(enc.encode(String(row.card_id))),
+      value: Buffer.from(codec.encode(row)),
+    });
+  }
+  await producer.send({ topic, messages, acks: 1 });
+}
+console.log(`produced in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+
+// Ceiling: a bare consumer that only counts.
+const bare = kafka.consumer({
+  groupId: `bench-bare-${topic}`,
+  maxBytesPerPartition: 4 * 1024 * 1024,
+});
+await bare.connect();
+await bare.subscribe({ topic, fromBeginning: true });
+let counted = 0;
+let bareStart = 0;
+let bareFirst = 0;
+await new Promise<void>((resolve) => {
+  void bare.run({
+    partitionsConsumedConcurrently: 6,
+    eachBatch: async ({ batch }) => {
+      counted += batch.messages.length;
+      if (bareStart === 0) {
+        // Rates count from the end of the first batch (group join and first fetch excluded).
+        bareStart = performance.now();
+        bareFirst = counted;
+      }
+      if (counted >= EVENTS) resolve();
+      await Promise.resolve();
+    },
+  });
+});
+const ceiling = (EVENTS - bareFirst) / ((performance.now() - bareStart) / 1000);
+await bare.disconnect();
+console.log(`bare kafkajs consumer: ${Math.round(ceiling).toLocaleString('en-US')} events/s`);
+
+// The engine, replaying the same topic into Redis and the embedded ClickHouse.
+const config = loadConfig({
+  KAFKA_BROKERS: brokers,
+  REDIS_URL: redisUrl,
+  CLICKHOUSE_PATH: join(mkdtempSync(join(tmpdir(), 'fs-bench-ch-')), 'data'),
+  FS_GROUP_ID: `bench-engine-${topic}`,
+  FS_WORKERS: values.workers,
+});
+const stores = await openStores(config);
+let records = 0;
+let firstAt = 0;
+let firstRecords = 0;
+const freshness: number[] = [];
+let measuring = false;
+// Point the view at the bench topic (same features, same code).
+const { writeFileSync } = await import('node:fs');
+const topoDir = mkdtempSync(join(tmpdir(), 'fs-bench-topo-'));
+const topoFile = join(topoDir, 'bench-fraud.mts');
+writeFileSync(
+  topoFile,
+  `import base from ${JSON.stringify(TOPOLOGY)};\nexport default { ...base, name: 'bench_fraud', source: { ...base.source, topic: ${JSON.stringify(topic)}, name: 'bench_tx' } };\n`,
+);
+const engine = createEngine(config, stores, [topoFile], silentLogger, {
+  wallClockIdle: false,
+  observer: {
+    batch: (e) => {
+      records += e.counters.records;
+      if (firstAt === 0) {
+        firstAt = performance.now();
+        firstRecords = records;
+      }
+    },
+    written: (e) => {
+      if (measuring) freshness.push(e.writtenAt - e.asOf);
+    },
+  },
+});
+t0 = performance.now();
+await engine.pipeline.start();
+while (records < EVENTS) await new Promise((r) => setTimeout(r, 50));
+const engineRate = (EVENTS - firstRecords) / ((performance.now() - firstAt) / 1000);
+console.log(
+  `engine (Redis + embedded ClickHouse): ${Math.round(engineRate).toLocaleString('en-US')} events/s — ${(engineRate / ceiling).toFixed(3)} of the ceiling`,
+);
+
+// Freshness at half the engine's rate, live event times.
+const rate = Math.max(100, Math.floor(engineRate / 2));
+measuring = true;
+const end = performance.now() + FRESH_S * 1000;
+let sent = 0;
+const liveStart = performance.now();
+while (performance.now() < end) {
+  const due = Math.floor(((performance.now() - liveStart) / 1000) * rate) - sent;
+  if (due > 0) {
+    const messages = [];
+    for (let k = 0; k < due; k++) {
+      const row = gen.next(Date.now());
+      messages.push({
+        key: Buffer.from(enc.encode(String(row.card_id))),
+        value: Buffer.from(codec.encode(row)),
+      });
+    }
+    sent += due;
+    await producer.send({ topic, messages, acks: 1 });
+  }
+  await new Promise((r) => setTimeout(r, 20));
+}
+await new Promise((r) => setTimeout(r, 2_000));
+measuring = false;
+freshness.sort((a, b) => a - b);
+const pct = (p: number): number =>
+  freshness[Math.min(freshness.length - 1, Math.floor(p * freshness.length))] ?? Number.NaN;
+console.log(
+  `freshness at ${rate.toLocaleString('en-US')} events/s for ${FRESH_S} s: p50 ${pct(0.5)} ms, p99 ${pct(0.99)} ms (${freshness.length.toLocaleString('en-US')} entity writes)`,
+);
+await producer.disconnect();
+await engine.stop();
+await stores.close();
+if (servicesDir !== undefined)
+  execFileSync('bash', [join(REPO, 'scripts/services.sh'), 'down'], {
+    env: { ...process.env, FS_SERVICES_DIR: servicesDir },
+    stdio: 'ignore',
+  });
+console.log(
+  JSON.stringify({
+    bench: 'pipeline',
+    engine_events_per_s: Math.round(engineRate),
+    ceiling_events_per_s: Math.round(ceiling),
+    ratio: Number((engineRate / ceiling).toFixed(3)),
+    freshness_p50_ms: pct(0.5),
+    freshness_p99_ms: pct(0.99),
+  }),
+);
+process.exit(0);
