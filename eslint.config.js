@@ -53,6 +53,11 @@ export default tseslint.config(
               'engine depends on core and ports only.',
             ),
             layer(
+              './src/offline',
+              './src/!(core|ports|engine|offline)/**',
+              'offline depends on core, ports and engine only.',
+            ),
+            layer(
               './src/adapters',
               './src/(engine|cli|serving|offline)/**',
               'adapters implement ports; they do not call the engine or the CLI.',

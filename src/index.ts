@@ -17,4 +17,9 @@ export { FeatureStreamError } from './core/errors.js';
 export type { ErrorDomain } from './core/errors.js';
 export type { Duration } from './core/time/duration.js';
 export { featureService } from './core/topology/feature-service.js';
-export type { FeatureServiceDef, FeatureRefSpec, CompiledService, FeatureRef } from './core/topology/feature-service.js';
+export type {
+  FeatureServiceDef,
+  FeatureRefSpec,
+  CompiledService,
+  FeatureRef,
+} from './core/topology/feature-service.js';

@@ -5,6 +5,11 @@ import { START_HELP, startCommand } from './commands/start.js';
 import { RUN_HELP, runCommand } from './commands/run.js';
 import { PRODUCE_HELP, produceCommand } from './commands/produce.js';
 import { SERVE_HELP, serveCommand } from './commands/serve.js';
+import { BACKFILL_HELP, backfillCommand } from './commands/backfill.js';
+import { TRAINING_SET_HELP, trainingSetCommand } from './commands/training-set.js';
+import { SCORE_BATCH_HELP, scoreBatchCommand } from './commands/score-batch.js';
+import { CONSISTENCY_HELP, consistencyCommand } from './commands/consistency.js';
+import { SQL_HELP, sqlCommand } from './commands/sql.js';
 
 const COMMANDS: Record<
   string,
@@ -14,13 +19,18 @@ const COMMANDS: Record<
   run: { help: RUN_HELP, run: runCommand },
   produce: { help: PRODUCE_HELP, run: produceCommand },
   serve: { help: SERVE_HELP, run: serveCommand },
+  backfill: { help: BACKFILL_HELP, run: backfillCommand },
+  'training-set': { help: TRAINING_SET_HELP, run: trainingSetCommand },
+  'score-batch': { help: SCORE_BATCH_HELP, run: scoreBatchCommand },
+  consistency: { help: CONSISTENCY_HELP, run: consistencyCommand },
+  sql: { help: SQL_HELP, run: sqlCommand },
 };
 
 const USAGE = `featurestream <command> [options]
 
 Commands:
 ${Object.entries(COMMANDS)
-  .map(([name, c]) => `  ${name.padEnd(10)} ${c.help.split('\n')[2] ?? ''}`)
+  .map(([name, c]) => `  ${name.padEnd(14)} ${c.help.split('\n')[2] ?? ''}`)
   .join('\n')}
 
 Run \`featurestream <command> --help\` for a command's options.`;

@@ -1,5 +1,6 @@
 /** Entry of each engine worker thread: wires codecs into the engine's WorkerService. */
 import { parentPort } from 'node:worker_threads';
+import { encodeHistoryCompact } from '../adapters/clickhouse/history-encoding.js';
 import { codecFor } from '../adapters/codecs.js';
 import { loadViews } from '../engine/topology-loader.js';
 import { WorkerService } from '../engine/worker-service.js';
@@ -8,7 +9,7 @@ import type { WorkerRequest } from '../engine/worker-protocol.js';
 const port = parentPort;
 if (port === null) throw new Error('worker-entry must run in a worker thread');
 
-const service = new WorkerService((files) => loadViews(files), codecFor);
+const service = new WorkerService((files) => loadViews(files), codecFor, encodeHistoryCompact);
 
 port.on('message', (req: WorkerRequest) => {
   void service.handle(req).then((reply) => port.postMessage(reply));

@@ -4,6 +4,7 @@ import { EventReader, READ_OK, READ_REASONS } from '../core/topology/event-reade
 import type { ReadStatus } from '../core/topology/event-reader.js';
 import { ByteWriter } from '../core/encoding/bytes.js';
 import { decodeEntity, encodeEntity } from '../core/windowing/entity-state.js';
+import type { EntityState } from '../core/windowing/entity-state.js';
 import { APPLIED, LATE, PartitionRuntime } from '../core/windowing/partition-runtime.js';
 import type { HistoryRow } from '../core/windowing/partition-runtime.js';
 import { planView } from '../core/windowing/view-plan.js';
@@ -54,6 +55,45 @@ export interface BatchOutput {
   readonly counters: BatchCounters;
 }
 
+/** One archived event, decoded as the stream decoded it (see ports/event-archive). */
+export interface ArchivedEvent {
+  readonly offset: number;
+  /** When the stream ingested it (epoch ms): the "now" its event time was judged against. */
+  readonly ingestedAt: number;
+  readonly row: Row;
+}
+
+/** History rows kept by a replay: as-of in [fromMs, toMs). */
+export interface AsOfRange {
+  readonly fromMs: number;
+  readonly toMs: number;
+}
+
+export const ALL_TIME: AsOfRange = { fromMs: -Infinity, toMs: Infinity };
+
+export interface ReplayOutput {
+  readonly partition: number;
+  /** Offset after the batch's last event, and the partition clock after the batch. */
+  readonly nextOffset: number;
+  readonly maxEventTime: number;
+  /** Per view of the processor (in order): the history rows settled by this batch. */
+  readonly rows: HistoryRow[][];
+  /**
+   * Per view: the same rows in the offline store's wire format, when the worker was asked to
+   * encode them (then `rows` is empty).
+   */
+  readonly encoded?: readonly string[];
+  /** History rows per view (also when they were encoded). */
+  readonly rowCounts?: readonly number[];
+  readonly counters: BatchCounters;
+}
+
+export interface SnapshotOutput {
+  readonly views: ViewOutput[];
+  /** Entities of the partition (the largest count over the views). */
+  readonly total: number;
+}
+
 interface ViewSlot {
   readonly view: CompiledView;
   readonly plan: ViewPlan;
@@ -73,6 +113,13 @@ export class SourceProcessor {
   >();
   private readonly timeReader: EventReader;
   private readonly writer = new ByteWriter(4_096);
+  /** Why `timeOf` returned NaN (a dead-letter reason and detail). */
+  private rejectReason = '';
+  private rejectDetail = '';
+  /** The read failure of the last `applyEvent` (READ_OK when every view could read it). */
+  private failed: ReadStatus = READ_OK;
+  /** Per replayed partition: the entities of each view, fixed by the first `snapshot` call. */
+  private readonly snapshots = new Map<number, EntityState[][]>();
 
   constructor(
     readonly topic: string,
@@ -103,6 +150,7 @@ export class SourceProcessor {
     maxEventTime: number,
     states: readonly (readonly { key: string; stored: StoredState }[])[],
   ): void {
+    this.snapshots.delete(partition);
     const runtimes = this.slots.map((slot, i) => {
       const rt = new PartitionRuntime(slot.plan);
       rt.maxEventTime = maxEventTime;
@@ -115,15 +163,11 @@ export class SourceProcessor {
 
   revoke(partition: number): void {
     this.partitions.delete(partition);
+    this.snapshots.delete(partition);
   }
 
   process(partition: number, records: readonly SourceRecord[], nowMs: number): BatchOutput {
-    let p = this.partitions.get(partition);
-    if (p === undefined) {
-      this.assign(partition, -Infinity, []);
-      p = this.partitions.get(partition);
-      if (p === undefined) throw new Error('unreachable');
-    }
+    const p = this.partitionState(partition);
     const counters: BatchCounters = {
       records: records.length,
       applied: 0,
@@ -147,7 +191,6 @@ export class SourceProcessor {
       });
     };
     const maxTime = nowMs + this.bounds.maxFutureMs;
-    const slots = this.slots;
     const runtimes = p.runtimes;
     let nextOffset = -1;
     for (const rec of records) {
@@ -162,47 +205,16 @@ export class SourceProcessor {
         continue;
       }
       const row: Row = decoded.row;
-      const t = this.timeReader.eventTime(row);
+      const t = this.timeOf(row, maxTime);
       if (Number.isNaN(t)) {
-        dead(rec, 'bad_event_time', this.timeReader.error);
+        dead(rec, this.rejectReason, this.rejectDetail);
         continue;
       }
-      if (t < this.bounds.minEventTime || t > maxTime) {
-        dead(
-          rec,
-          'absurd_timestamp',
-          `event time ${new Date(t).toISOString()} is outside [${new Date(this.bounds.minEventTime).toISOString()}, now + ${this.bounds.maxFutureMs} ms]`,
-        );
-        continue;
-      }
-      let late = false;
-      let failed: ReadStatus = READ_OK;
-      let failedDetail = '';
-      for (let i = 0; i < slots.length; i++) {
-        const slot = slots[i];
-        const rt = runtimes[i];
-        if (slot === undefined || rt === undefined) continue;
-        const inputs: (Scalar | null)[] = new Array<Scalar | null>(slot.plan.inputs.length);
-        const status = slot.reader.read(row, t, inputs);
-        if (status !== READ_OK) {
-          rt.observe(t);
-          if (status === 1) counters.filtered++;
-          else {
-            failed = status;
-            failedDetail = slot.reader.error;
-          }
-          continue;
-        }
-        const result = rt.apply(slot.reader.key, t, inputs, rec.offset);
-        if (result === APPLIED) counters.applied++;
-        else if (result === LATE) {
-          counters.late++;
-          late = true;
-        } else counters.replayed++;
-      }
-      if (failed !== READ_OK) dead(rec, READ_REASONS[failed], failedDetail);
+      const late = this.applyEvent(runtimes, row, t, rec.offset, counters);
+      if (this.failed !== READ_OK) dead(rec, READ_REASONS[this.failed], this.rejectDetail);
       archive.push({ row, eventTime: t, topic: this.topic, partition, offset: rec.offset, late });
     }
+    const slots = this.slots;
     const views: ViewOutput[] = [];
     for (let i = 0; i < slots.length; i++) {
       const slot = slots[i];
@@ -222,6 +234,171 @@ export class SourceProcessor {
       deadLetters,
       counters,
     };
+  }
+
+  /**
+   * The event time of a decoded row, or NaN when the record must be dead-lettered
+   * (`rejectReason` / `rejectDetail` say why): unreadable, or outside [minEventTime, maxTime].
+   */
+  private timeOf(row: Row, maxTime: number): number {
+    const t = this.timeReader.eventTime(row);
+    if (Number.isNaN(t)) {
+      this.rejectReason = 'bad_event_time';
+      this.rejectDetail = this.timeReader.error;
+      return Number.NaN;
+    }
+    if (t < this.bounds.minEventTime || t > maxTime) {
+      this.rejectReason = 'absurd_timestamp';
+      this.rejectDetail = `event time ${new Date(t).toISOString()} is outside [${new Date(this.bounds.minEventTime).toISOString()}, now + ${this.bounds.maxFutureMs} ms]`;
+      return Number.NaN;
+    }
+    return t;
+  }
+
+  /**
+   * Applies one timed event to every view's state of the partition (the same steps for the
+   * stream and for replays of the archive). Returns true when some view found it late; a read
+   * failure (derive or filter threw, missing key) is left in `failed` / `rejectDetail`.
+   */
+  private applyEvent(
+    runtimes: readonly PartitionRuntime[],
+    row: Row,
+    t: number,
+    offset: number,
+    counters: BatchCounters,
+  ): boolean {
+    const slots = this.slots;
+    let late = false;
+    this.failed = READ_OK;
+    for (let i = 0; i < slots.length; i++) {
+      const slot = slots[i];
+      const rt = runtimes[i];
+      if (slot === undefined || rt === undefined) continue;
+      const inputs: (Scalar | null)[] = new Array<Scalar | null>(slot.plan.inputs.length);
+      const status = slot.reader.read(row, t, inputs);
+      if (status !== READ_OK) {
+        rt.observe(t);
+        if (status === 1) counters.filtered++;
+        else {
+          this.failed = status;
+          this.rejectDetail = slot.reader.error;
+        }
+        continue;
+      }
+      const result = rt.apply(slot.reader.key, t, inputs, offset);
+      if (result === APPLIED) counters.applied++;
+      else if (result === LATE) {
+        counters.late++;
+        late = true;
+      } else counters.replayed++;
+    }
+    return late;
+  }
+
+  /**
+   * Replays archived events of a partition (already decoded, in their original offset order)
+   * through exactly the steps `process` takes, without wall clock: an event's time is judged
+   * against the time it was ingested (`ingestedAt` + maxFutureMs) instead of now. Returns the
+   * history rows settled by the batch whose as-of lies in [range.fromMs, range.toMs) — nothing
+   * is archived, dead-lettered or written online (see `snapshot` for the final online state).
+   */
+  replay(
+    partition: number,
+    events: readonly ArchivedEvent[],
+    range: AsOfRange = ALL_TIME,
+  ): ReplayOutput {
+    const p = this.partitionState(partition);
+    const counters: BatchCounters = {
+      records: events.length,
+      applied: 0,
+      late: 0,
+      replayed: 0,
+      filtered: 0,
+      dead: {},
+    };
+    const runtimes = p.runtimes;
+    const maxFuture = this.bounds.maxFutureMs;
+    let nextOffset = -1;
+    for (let e = 0; e < events.length; e++) {
+      const ev = events[e];
+      if (ev === undefined) continue;
+      nextOffset = ev.offset + 1;
+      const t = this.timeOf(ev.row, ev.ingestedAt + maxFuture);
+      if (Number.isNaN(t)) {
+        counters.dead[this.rejectReason] = (counters.dead[this.rejectReason] ?? 0) + 1;
+        continue;
+      }
+      this.applyEvent(runtimes, ev.row, t, ev.offset, counters);
+      if (this.failed !== READ_OK) {
+        const reason = READ_REASONS[this.failed];
+        counters.dead[reason] = (counters.dead[reason] ?? 0) + 1;
+      }
+    }
+    const whole = range.fromMs === -Infinity && range.toMs === Infinity;
+    const rows: HistoryRow[][] = [];
+    for (const rt of runtimes) {
+      rt.advance();
+      const settled = rt.takeRows();
+      // Online values are written once, at the end (`snapshot`): drop the dirty marks.
+      rt.takeDirty();
+      rows.push(
+        whole ? settled : settled.filter((r) => r.asOf >= range.fromMs && r.asOf < range.toMs),
+      );
+    }
+    const maxEventTime = runtimes[0]?.maxEventTime ?? -Infinity;
+    p.maxEventTime = maxEventTime;
+    return { partition, nextOffset, maxEventTime, rows, counters };
+  }
+
+  /**
+   * The partition's final online state, every entity of every view (values as of its
+   * `onlineAsOf`, state bytes, fence = highest applied offset), `limit` entities from `start`
+   * (in the same order on every call for the partition until it is revoked).
+   */
+  snapshot(partition: number, start: number, limit: number): SnapshotOutput {
+    const p = this.partitionState(partition);
+    let all = this.snapshots.get(partition);
+    if (all === undefined) {
+      all = p.runtimes.map((rt) => [...rt.entities.values()]);
+      this.snapshots.set(partition, all);
+    }
+    const writer = this.writer;
+    const views = this.slots.map((slot, i) => {
+      const rt = p.runtimes[i];
+      const entities = all[i] ?? [];
+      const writes: EntityWrite[] = [];
+      if (rt !== undefined) {
+        const end = Math.min(entities.length, start + limit);
+        for (let j = start; j < end; j++) {
+          const s = entities[j];
+          if (s === undefined) continue;
+          writes.push({
+            key: s.key,
+            asOf: s.onlineAsOf,
+            values: rt.onlineValues(s),
+            state: encodeEntity(slot.plan, s, writer),
+            isNew: true,
+            fence: s.fence,
+            partition,
+          });
+        }
+      }
+      return { view: slot.view.name, rows: [], writes };
+    });
+    return { views, total: Math.max(0, ...all.map((a) => a.length)) };
+  }
+
+  private partitionState(partition: number): {
+    maxEventTime: number;
+    runtimes: PartitionRuntime[];
+  } {
+    let p = this.partitions.get(partition);
+    if (p === undefined) {
+      this.assign(partition, -Infinity, []);
+      p = this.partitions.get(partition);
+      if (p === undefined) throw new Error('unreachable');
+    }
+    return p;
   }
 
   /**

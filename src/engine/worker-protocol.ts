@@ -2,7 +2,13 @@ import type { ErrorData } from '../core/errors.js';
 import type { ViewIR } from '../core/topology/ir.js';
 import type { SourceRecord } from '../ports/event-source.js';
 import type { StoredState } from '../ports/online-store.js';
-import type { BatchOutput, TimeBounds } from './source-processor.js';
+import type {
+  AsOfRange,
+  BatchOutput,
+  ReplayOutput,
+  SnapshotOutput,
+  TimeBounds,
+} from './source-processor.js';
 
 /**
  * Messages between the engine's main thread and its worker threads. Every request carries an id;
@@ -49,13 +55,48 @@ export type WorkerRequest =
       readonly partition: number;
       readonly nowMs: number;
     }
-  | { readonly type: 'crash'; readonly id: number };
+  | { readonly type: 'crash'; readonly id: number }
+  /*
+   * Replays of the event archive (backfills), after `init`: one view, one partition at a time per
+   * thread, state starting empty; independent of the stream's partitions above.
+   */
+  | {
+      readonly type: 'replay-start';
+      readonly id: number;
+      readonly view: string;
+      readonly partition: number;
+    }
+  | {
+      readonly type: 'replay-batch';
+      readonly id: number;
+      readonly view: string;
+      readonly partition: number;
+      /** A page of archived events (ports/event-archive `ArchivePage.lines`). */
+      readonly lines: string;
+      readonly range: AsOfRange;
+      /** Return the history rows encoded for the offline store (`ReplayOutput.encoded`). */
+      readonly encode?: { readonly writtenAt: number };
+    }
+  | {
+      readonly type: 'replay-snapshot';
+      readonly id: number;
+      readonly view: string;
+      readonly partition: number;
+      readonly start: number;
+      readonly limit: number;
+    }
+  | {
+      readonly type: 'replay-end';
+      readonly id: number;
+      readonly view: string;
+      readonly partition: number;
+    };
 
 export interface ReadyValue {
   readonly views: readonly ViewIR[];
 }
 
-export type WorkerValue = ReadyValue | BatchOutput | undefined;
+export type WorkerValue = ReadyValue | BatchOutput | ReplayOutput | SnapshotOutput | undefined;
 
 export type WorkerReply =
   | { readonly id: number; readonly ok: true; readonly value: WorkerValue }

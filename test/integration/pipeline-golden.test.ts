@@ -22,7 +22,10 @@ describe('pipeline through real Kafka, Redis and ClickHouse', () => {
     const expected = expectedResults(g.view, g.events);
     expect(expected.late.size, 'the stream has late events').toBeGreaterThan(0);
     await createTopic(g.topic, GOLDEN_PARTITIONS);
-    await produce(g.topic, g.events.map((e) => ({ partition: e.partition, key: e.key, value: e.json })));
+    await produce(
+      g.topic,
+      g.events.map((e) => ({ partition: e.partition, key: e.key, value: e.json })),
+    );
 
     const config = testConfig();
     const stores = await runUntil(config, [g.file], g.events.length);
@@ -51,12 +54,21 @@ describe('pipeline through real Kafka, Redis and ClickHouse', () => {
     try {
       // First half, then kill both worker threads while the second half streams in.
       const half = Math.floor(g.events.length / 2);
-      await produce(g.topic, g.events.slice(0, half).map((e) => ({ partition: e.partition, key: e.key, value: e.json })));
-      const sending = produce(g.topic, g.events.slice(half).map((e) => ({ partition: e.partition, key: e.key, value: e.json })));
-      await Promise.all([0, 1].map((i) => running.engine.pool.request(i, { type: 'crash' }).catch(() => undefined)));
+      await produce(
+        g.topic,
+        g.events.slice(0, half).map((e) => ({ partition: e.partition, key: e.key, value: e.json })),
+      );
+      const sending = produce(
+        g.topic,
+        g.events.slice(half).map((e) => ({ partition: e.partition, key: e.key, value: e.json })),
+      );
+      await Promise.all(
+        [0, 1].map((i) => running.engine.pool.request(i, { type: 'crash' }).catch(() => undefined)),
+      );
       await sending;
       const deadline = Date.now() + 90_000;
-      while (running.records() < g.events.length && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+      while (running.records() < g.events.length && Date.now() < deadline)
+        await new Promise((r) => setTimeout(r, 100));
       expect(running.records()).toBeGreaterThanOrEqual(g.events.length);
       expect(restarts).toBe(2);
       await running.engine.stop();

@@ -30,7 +30,10 @@ describe('serving API on Redis written by the runtime', () => {
     (fixture ??= (async () => {
       const g = await goldenCase(1_000, 53);
       await createTopic(g.topic, GOLDEN_PARTITIONS);
-      await produce(g.topic, g.events.map((e) => ({ partition: e.partition, key: e.key, value: e.json })));
+      await produce(
+        g.topic,
+        g.events.map((e) => ({ partition: e.partition, key: e.key, value: e.json })),
+      );
       const history = await runUntil(testConfig(), [g.file], g.events.length);
       await history.close();
       const redis = new Redis(services().REDIS_URL ?? '');
@@ -40,7 +43,12 @@ describe('serving API on Redis written by the runtime', () => {
           const h = await redis.hgetall(`fs:${g.view.name}:${g.view.version}:${key}`);
           entities.set(key, {
             asOf: Number(h._asof),
-            values: Object.fromEntries(g.view.ir.features.map((f) => [f.name, parse(f.valueType.base, f.valueType.list, h[f.name])])),
+            values: Object.fromEntries(
+              g.view.ir.features.map((f) => [
+                f.name,
+                parse(f.valueType.base, f.valueType.list, h[f.name]),
+              ]),
+            ),
           });
         }
       } finally {

@@ -1,0 +1,152 @@
+import { userError } from '../core/errors.js';
+import type { CompiledView } from '../core/topology/compile.js';
+import type { OfflineSql } from '../ports/offline-sql.js';
+import { groupByViewVersion } from './feature-selection.js';
+import type { SelectedFeature } from './feature-selection.js';
+import { stageLabels } from './labels.js';
+import type { KeyNeed, LabelSource, StagedLabels } from './labels.js';
+import { pointInTimeSelect } from './point-in-time.js';
+import type { HistoryJoin } from './point-in-time.js';
+import type { Phases } from './progress.js';
+import { isJoinDefault, str, valueLiteral } from './sql-text.js';
+import type { TempScope } from './temp-scope.js';
+
+export interface FrameRequest {
+  readonly labels: LabelSource;
+  readonly features: readonly SelectedFeature[];
+  /** label column → entity key. */
+  readonly keys?: Readonly<Record<string, string>>;
+  /** Label time column (default `ts`). */
+  readonly at?: string;
+}
+
+/** A point-in-time frame in a temporary table: `_row`, the label columns, the features. */
+export interface Frame {
+  /** Unqualified temporary table, MergeTree ordered by `_row` (0 … rows − 1, label order). */
+  readonly table: string;
+  readonly labels: StagedLabels;
+  readonly features: readonly SelectedFeature[];
+  readonly rows: number;
+  /** The SELECT that computed it (for --explain and docs). */
+  readonly sql: string;
+}
+
+/**
+ * Checks that every selected view has a history table with the feature columns and rows of the
+ * pinned version; the error lists the versions that do exist.
+ */
+async function checkHistory(
+  sql: OfflineSql,
+  groups: readonly { view: CompiledView; version: string; features: SelectedFeature[] }[],
+): Promise<void> {
+  for (const g of groups) {
+    const table = sql.layout.featuresTable(g.view.name);
+    const cols = await sql.query<{ name: string }>(
+      `SELECT name FROM system.columns WHERE database = ${str(sql.database)} AND table = ${str(table)}`,
+    );
+    if (cols.length === 0) {
+      throw userError(
+        'NO_HISTORY',
+        `view '${g.view.name}' has no history yet (no table ${sql.database}.${table})`,
+        'run the engine on this view first (featurestream run), or check CLICKHOUSE_URL / CLICKHOUSE_PATH / CLICKHOUSE_DATABASE',
+      );
+    }
+    const have = new Set(cols.map((c) => c.name));
+    for (const f of g.features) {
+      if (!have.has(f.feature.name)) {
+        throw userError(
+          'NO_HISTORY',
+          `the history of view '${g.view.name}' has no column '${f.feature.name}' (the engine has not run a version with this feature)`,
+          'run the engine on the current topology first',
+        );
+      }
+    }
+    const t = sql.table(table);
+    const hit = await sql.query(`SELECT 1 FROM ${t} WHERE version = ${str(g.version)} LIMIT 1`);
+    if (hit.length === 0) {
+      const versions = await sql.query<{ version: string }>(
+        `SELECT DISTINCT version FROM ${t} ORDER BY version LIMIT 20`,
+      );
+      throw userError(
+        'NO_HISTORY',
+        `the history of view '${g.view.name}' has no rows of version ${g.version} (versions with history: ${versions.map((v) => v.version).join(', ') || 'none'})`,
+        'pin a version with history (--version view=VERSION), or run the engine on this version first',
+      );
+    }
+  }
+}
+
+/** The entity keys the labels must carry, per the selected views. */
+function keyNeeds(
+  sql: OfflineSql,
+  groups: readonly { view: CompiledView }[],
+): { needs: KeyNeed[]; byView: Map<string, { name: string; type: string }[]> } {
+  const needs = new Map<string, { key: string; type: string; views: string[] }>();
+  const byView = new Map<string, { name: string; type: string }[]>();
+  for (const g of groups) {
+    const keys = sql.layout.keyColumns(g.view.ir);
+    byView.set(g.view.name, keys);
+    for (const k of keys) {
+      const id = `${k.name}\u0000${k.type}`;
+      const n = needs.get(id);
+      if (n === undefined) needs.set(id, { key: k.name, type: k.type, views: [g.view.name] });
+      else if (!n.views.includes(g.view.name)) n.views.push(g.view.name);
+    }
+  }
+  return { needs: [...needs.values()], byView };
+}
+
+/**
+ * Builds the point-in-time frame inside ClickHouse: stages the labels (phase `labels`), then
+ * joins every selected view's history AS OF each label's time into a temporary table (phase
+ * `join`). The caller owns `scope` (and so the cleanup of every temporary table).
+ */
+export async function buildFrame(
+  sql: OfflineSql,
+  scope: TempScope,
+  req: FrameRequest,
+  phases: Phases,
+): Promise<Frame> {
+  const groups = groupByViewVersion(req.features);
+  const { needs, byView } = keyNeeds(sql, groups);
+  const labels = await phases.run('labels', async () => {
+    await checkHistory(sql, groups);
+    return stageLabels(sql, scope, req.labels, {
+      time: req.at ?? 'ts',
+      keyMap: req.keys ?? {},
+      needs,
+      reserved: req.features.map((f) => f.name),
+    });
+  });
+  const joins: HistoryJoin[] = groups.map((g) => ({
+    table: sql.table(sql.layout.featuresTable(g.view.name)),
+    version: g.version,
+    keys: (byView.get(g.view.name) ?? []).map((k) => ({
+      label: labels.keyColumn.get(k.name) ?? k.name,
+      history: k.name,
+    })),
+    features: g.features.map((f) => {
+      const vt = f.feature.valueType;
+      const empty =
+        f.empty === undefined || isJoinDefault(f.empty, vt)
+          ? undefined
+          : valueLiteral(f.empty, vt, sql.layout.featureColumnType(f.feature));
+      return { column: f.feature.name, as: f.name, ...(empty === undefined ? {} : { empty }) };
+    }),
+  }));
+  const select = pointInTimeSelect(
+    {
+      table: sql.table(labels.table),
+      columns: labels.columns.map((c) => c.name),
+      time: labels.time,
+    },
+    joins,
+  );
+  const frame = scope.table('frame');
+  await phases.run('join', (onProgress) =>
+    sql.command(`CREATE TABLE ${sql.table(frame)} ENGINE = MergeTree ORDER BY _row AS\n${select}`, {
+      onProgress,
+    }),
+  );
+  return { table: frame, labels, features: req.features, rows: labels.rows, sql: select };
+}
