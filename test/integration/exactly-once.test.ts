@@ -23,20 +23,33 @@ describe('exactly-once effects across crashes and rebalances', () => {
     await redis.quit();
   });
 
-  /** Produces the case's events in `chunks` slices, `gapMs` apart (in the background). */
-  function produceSlowly(g: GoldenCase, chunks: number, gapMs: number): Promise<void> {
-    return (async () => {
-      const size = Math.ceil(g.events.length / chunks);
-      for (let i = 0; i < g.events.length; i += size) {
-        await produce(
-          g.topic,
-          g.events
-            .slice(i, i + size)
-            .map((e) => ({ partition: e.partition, key: e.key, value: e.json })),
-        );
-        await new Promise((r) => setTimeout(r, gapMs));
-      }
-    })();
+  type Slice = GoldenCase['events'];
+
+  /** Splits the case's events into `n` consecutive slices (event order is kept). */
+  function sliceEvents(g: GoldenCase, n: number): Slice[] {
+    const size = Math.ceil(g.events.length / n);
+    const out: Slice[] = [];
+    for (let i = 0; i < g.events.length; i += size) out.push(g.events.slice(i, i + size));
+    return out;
+  }
+
+  /** Produces `events` in `chunks` batches, `gapMs` apart. */
+  async function produceSlowly(
+    topic: string,
+    events: Slice,
+    chunks: number,
+    gapMs: number,
+  ): Promise<void> {
+    const size = Math.max(1, Math.ceil(events.length / chunks));
+    for (let i = 0; i < events.length; i += size) {
+      await produce(
+        topic,
+        events
+          .slice(i, i + size)
+          .map((e) => ({ partition: e.partition, key: e.key, value: e.json })),
+      );
+      await new Promise((r) => setTimeout(r, gapMs));
+    }
   }
 
   async function verify(g: GoldenCase, clickhouseUrl: string, database: string): Promise<void> {
@@ -68,24 +81,35 @@ describe('exactly-once effects across crashes and rebalances', () => {
       FS_SESSION_TIMEOUT_MS: '6000',
     };
     const r = prng(99);
+    // Eight slices: one produced during each of the six engine lifetimes (so every kill lands
+    // while events are still arriving, whatever the machine's speed), two after the last kill.
+    const slices = sliceEvents(g, 8);
     try {
-      const producing = produceSlowly(g, 12, 700);
       const progress: number[] = [];
       for (let kill = 0; kill < 6; kill++) {
+        const before = progress.at(-1) ?? 0;
         const engine = EngineProcess.start(g.file, env, 1 + (kill % 3));
         await engine.waitRunning();
-        await new Promise((res) => setTimeout(res, 1_000 + r() * 3_000));
+        const producing = produceSlowly(g.topic, slices[kill] ?? [], 6, 400);
+        // Once this engine owns partitions and has committed something, kill it at a random
+        // moment while its slice is still arriving or being flushed.
+        await waitFor(
+          `engine ${kill} to commit progress`,
+          async () => (await committedTotal(group, g.topic)) > before,
+          60_000,
+        );
+        await new Promise((res) => setTimeout(res, r() * 2_000));
         await engine.kill9();
+        await producing;
         progress.push(await committedTotal(group, g.topic));
       }
-      await producing;
-      // The kills landed mid-stream: progress was committed between kills, not all at once.
-      expect(
-        progress.filter((n) => n > 0 && n < g.events.length).length,
-        `committed after each kill: ${progress.join(', ')}`,
-      ).toBeGreaterThanOrEqual(2);
+      // Every lifetime made progress and none finished the stream.
+      expect(progress.every((n, i) => n > (progress[i - 1] ?? 0) && n < g.events.length)).toBe(
+        true,
+      );
       const last = EngineProcess.start(g.file, env, 2);
       await last.waitRunning();
+      await produceSlowly(g.topic, [...(slices[6] ?? []), ...(slices[7] ?? [])], 4, 300);
       await waitFor('the group to catch up', () => caughtUp(group, g.topic), 120_000);
       expect(await last.terminate(), last.log.slice(-2000)).toBe(0);
       await verify(g, ch.url, database);
@@ -111,7 +135,7 @@ describe('exactly-once effects across crashes and rebalances', () => {
       const a = EngineProcess.start(g.file, env, 1);
       const b = EngineProcess.start(g.file, env, 1);
       await Promise.all([a.waitRunning(), b.waitRunning()]);
-      const producing = produceSlowly(g, 10, 600);
+      const producing = produceSlowly(g.topic, g.events, 10, 600);
       await new Promise((res) => setTimeout(res, 3_000));
       await b.kill9();
       await producing;
