@@ -1,6 +1,4 @@
 import { spawn } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -13,6 +11,7 @@ import type { FeatureIR, ValueTypeIR, ViewIR } from '../../src/core/topology/ir.
 import type { HistoryRow } from '../../src/core/windowing/partition-runtime.js';
 import type { ArchiveRow, SourceIR } from '../../src/ports/history-store.js';
 import { retryForever, sleep } from '../../src/engine/retry.js';
+import { tempDir } from '../support/e2e.js';
 
 /**
  * The ClickHouse HTTP test fixture (src/adapters/clickhouse/embedded-http-server.ts): the same
@@ -22,8 +21,6 @@ import { retryForever, sleep } from '../../src/engine/retry.js';
 
 const REPO = fileURLToPath(new URL('../../', import.meta.url));
 const STORE_MODULE = join(REPO, 'src', 'adapters', 'clickhouse', 'clickhouse-history-store.ts');
-
-const tempDir = (prefix: string): string => mkdtempSync(join(tmpdir(), `fs-${prefix}-`));
 
 // ---------------------------------------------------------------------------------------------
 // The topology under test, written as IR: one string key, every value column type.

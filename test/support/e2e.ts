@@ -1,6 +1,5 @@
 /** Helpers for end-to-end tests against the real services (see test/setup/global-setup.ts). */
 import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Kafka, logLevel } from 'kafkajs';
@@ -23,7 +22,7 @@ export function services(): Record<string, string> {
 }
 
 export function tempDir(prefix: string): string {
-  return mkdtempSync(join(tmpdir(), `fs-${prefix}-`));
+  return mkdtempSync(join(inject('tmpRoot'), `${prefix}-`));
 }
 
 /** Config for an engine on the real services, with a fresh embedded ClickHouse path. */
