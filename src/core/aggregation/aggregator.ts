@@ -42,6 +42,12 @@ export type AggOp =
  */
 export interface Aggregator<IR = unknown> {
   readonly op: AggOp;
+  /**
+   * Names the IR and its update rule when several ops share them (`sum` and `mean` both keep
+   * `[n, sum, c]`; `variance` and `stddev` the same moments): windows of such ops over the same
+   * field and tile size read one tile series. Absent: the IR belongs to this op alone.
+   */
+  readonly irKind?: string;
   /** A fresh IR representing no events. */
   empty(): IR;
   /** True when the IR holds no events (so a tile can be dropped). */

@@ -19,10 +19,12 @@ function add(ir: SumState, x: number): void {
  * with compensation, so a sliding window retracting expired tiles keeps an error of about
  * 2ε·|value| + O(k·ε²)·Σ|xᵢ| after k operations — far inside the 1e-9 relative contract even when
  * the window value is small next to what passed through it. Integer sums are exact while every
- * partial sum stays within ±2^53. Empty → 0. Encoded as varint n and two f64 (bit-exact).
+ * partial sum stays within ±2^53. Empty → 0. Encoded as a varint `2n + (c ≠ 0)`, the sum as f64
+ * and the compensation as f64 only when it is not 0 (bit-exact; most tiles carry none).
  */
 export class SumAggregator implements Aggregator<SumState> {
   readonly op: AggOp = 'sum';
+  readonly irKind = 'sum';
 
   empty(): SumState {
     return [0, 0, 0];
@@ -71,15 +73,18 @@ export class SumAggregator implements Aggregator<SumState> {
     return ir[0] === 0 ? 0 : this.total(ir);
   }
 
+  /** `2n + (c ≠ 0)` as a varint, the sum, and the compensation only when it is not 0. */
   encode(ir: SumState, w: ByteWriter): void {
-    w.uvar(ir[0] ?? 0);
+    const c = ir[2] ?? 0;
+    const compensated = c !== 0 || Object.is(c, -0);
+    w.uvar(2 * (ir[0] ?? 0) + (compensated ? 1 : 0));
     w.f64(ir[1] ?? 0);
-    w.f64(ir[2] ?? 0);
+    if (compensated) w.f64(c);
   }
 
   decode(r: ByteReader): SumState {
-    const n = r.uvar();
+    const head = r.uvar();
     const s = r.f64();
-    return [n, s, r.f64()];
+    return [Math.floor(head / 2), s, head % 2 === 1 ? r.f64() : 0];
   }
 }

@@ -17,6 +17,7 @@ import {
  */
 export class VarianceAggregator implements Aggregator<MomentsState> {
   readonly op: AggOp = 'variance';
+  readonly irKind = 'moments';
 
   empty(): MomentsState {
     return emptyMoments();

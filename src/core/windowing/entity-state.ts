@@ -68,7 +68,12 @@ export class EntityState {
   }
 }
 
-const STATE_FORMAT = 1;
+/**
+ * 2: tile series shared by ops with the same IR (sum/mean, variance/stddev) and the compact sum
+ * encoding. Format 1 bytes (written before) are refused with a message: rebuild the state with
+ * `featurestream backfill <view> --seed-online` or drop the view's state keys.
+ */
+const STATE_FORMAT = 2;
 const NEG_INF = -(2 ** 53);
 
 function writeTime(w: ByteWriter, t: number): void {
@@ -126,7 +131,7 @@ export function decodeEntity(plan: ViewPlan, key: string, bytes: Uint8Array): En
   const format = r.u8();
   if (format !== STATE_FORMAT)
     throw new RangeError(
-      `entity state format ${format} is not supported (expected ${STATE_FORMAT})`,
+      `entity state format ${format} is not supported (expected ${STATE_FORMAT}): state written by an older featurestream — rebuild it with \`featurestream backfill <view> --seed-online\` or delete the view's state keys and replay`,
     );
   const s = new EntityState(key, plan);
   s.persisted = true;

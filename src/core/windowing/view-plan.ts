@@ -53,15 +53,21 @@ export interface ViewPlan {
   readonly allowedLatenessMs: number;
 }
 
+/**
+ * Windows share a tile series when they keep the same IR (`irKind`, else the op) of the same
+ * field with the same parameters and tile size — e.g. `sum('amount').over('1h')` and
+ * `mean('amount').over('1h')` read one series of `[n, sum, c]` tiles.
+ */
 function seriesKey(
   window: WindowIR,
-  op: string,
+  aggregator: Aggregator,
   field: string | null,
   params: unknown,
 ): string | undefined {
   if (window.kind === 'lifetime') return undefined;
   const tile = window.kind === 'sliding' ? window.tileMs : window.sizeMs;
-  return JSON.stringify([window.kind === 'sliding' ? 's' : 't', op, field, params, tile]);
+  const ir = aggregator.irKind ?? aggregator.op;
+  return JSON.stringify([window.kind === 'sliding' ? 's' : 't', ir, field, params, tile]);
 }
 
 export function planView(view: CompiledView): ViewPlan {
@@ -89,7 +95,7 @@ export function planView(view: CompiledView): ViewPlan {
   for (const f of view.features) {
     const w = f.ir.window;
     const input = inputOf(f.field);
-    const key = seriesKey(w, f.ir.op, f.field, f.ir.params);
+    const key = seriesKey(w, f.aggregator, f.field, f.ir.params);
     let seriesIndex = -1;
     if (key !== undefined && w.kind !== 'lifetime') {
       const tileMs = w.kind === 'sliding' ? w.tileMs : w.sizeMs;

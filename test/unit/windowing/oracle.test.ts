@@ -36,10 +36,12 @@ const view = compileView(
       n_sum_30s: f.sum('n').over('30s'),
       x_sum_20s: f.sum('x').over('20s', { tile: '5s' }),
       x_mean_1m: f.mean('x').over('1m'),
+      x_sum_1m: f.sum('x').over('1m'),
       n_mean_15s: f.mean('n').over('15s'),
       x_max_30s: f.max('x').over('30s'),
       x_min_10s: f.min('x').over('10s'),
       x_var_1m: f.variance('x').over('1m'),
+      x_std_1m: f.stddev('x').over('1m'),
       x_std_20s: f.stddev('x').over('20s'),
       m_distinct_1m: f.distinctCount('m').over('1m'),
       x_p90_1m: f.quantile('x', 0.9).over('1m'),
@@ -48,6 +50,7 @@ const view = compileView(
       m_last3_20s: f.lastN('m', 3).over('20s'),
       c_tumble_10s: f.count().every('10s'),
       x_sum_tumble_5s: f.sum('x').every('5s'),
+      x_mean_tumble_5s: f.mean('x').every('5s'),
       c_life: f.count().lifetime(),
       m_last_life: f.last('m').lifetime(),
       gap_life: f
@@ -215,6 +218,16 @@ function check(events: readonly Ev[], result: RunResult): void {
 }
 
 describe('windowing against the brute-force oracle', () => {
+  it('windows of ops with one IR (sum/mean, variance/stddev) share a tile series', () => {
+    const seriesOf = (name: string): number =>
+      plan.features.find((f) => f.name === name)?.series ?? -2;
+    expect(seriesOf('x_sum_1m')).toBe(seriesOf('x_mean_1m'));
+    expect(seriesOf('x_std_1m')).toBe(seriesOf('x_var_1m'));
+    expect(seriesOf('x_mean_tumble_5s')).toBe(seriesOf('x_sum_tumble_5s'));
+    expect(seriesOf('x_sum_20s')).not.toBe(seriesOf('x_mean_1m'));
+    expect(seriesOf('x_max_30s')).not.toBe(seriesOf('x_sum_1m'));
+  });
+
   it('history rows and online values equal the oracle (advance after every event)', () => {
     fc.assert(
       fc.property(streamArb, (events) => {
