@@ -172,8 +172,13 @@ function windowStart(f: FeaturePlan, T: number): number {
   return tileStart(T, f.tileMs) + f.tileMs - f.sizeMs;
 }
 
-/** Moves every sliding window of `s` to its extent as of `T`, expiring tiles that left. */
+/**
+ * Moves every sliding window of `s` to its extent as of `T`, expiring tiles that left. A tile
+ * leaves a window exactly when `T ≥ start + W`, and `s.nextBoundary` is the least such time over
+ * the windows' oldest tiles, so before it no window moves (most event-time rows).
+ */
 function advanceWindows(plan: ViewPlan, s: EntityState, T: number): void {
+  if (T < s.nextBoundary) return;
   for (const f of plan.sliding) {
     const d = s.tiles[f.series];
     if (d === undefined) continue;
