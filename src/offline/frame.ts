@@ -97,6 +97,25 @@ function keyNeeds(
 }
 
 /**
+ * Labels covering less than 1/NARROW_RATIO of a version's history rows narrow the history to
+ * their entities before the join; denser labels join the whole version (measured on
+ * bench:offline's shape, 2M labels over 10M rows of 2M entities: the join took 15.1 s with the filter, 10.6 s without).
+ */
+const NARROW_RATIO = 20;
+
+async function worthNarrowing(
+  sql: OfflineSql,
+  table: string,
+  version: string,
+  labelRows: number,
+): Promise<boolean> {
+  const [row] = await sql.query<{ n: number }>(
+    `SELECT count() AS n FROM ${table} WHERE version = ${str(version)} SETTINGS output_format_json_quote_64bit_integers = 0`,
+  );
+  return labelRows * NARROW_RATIO < Number(row?.n ?? 0);
+}
+
+/**
  * Builds the point-in-time frame inside ClickHouse: stages the labels (phase `labels`), then
  * joins every selected view's history AS OF each label's time into a temporary table (phase
  * `join`). The caller owns `scope` (and so the cleanup of every temporary table).
@@ -118,22 +137,27 @@ export async function buildFrame(
       reserved: req.features.map((f) => f.name),
     });
   });
-  const joins: HistoryJoin[] = groups.map((g) => ({
-    table: sql.table(sql.layout.featuresTable(g.view.name)),
-    version: g.version,
-    keys: (byView.get(g.view.name) ?? []).map((k) => ({
-      label: labels.keyColumn.get(k.name) ?? k.name,
-      history: k.name,
-    })),
-    features: g.features.map((f) => {
-      const vt = f.feature.valueType;
-      const empty =
-        f.empty === undefined || isJoinDefault(f.empty, vt)
-          ? undefined
-          : valueLiteral(f.empty, vt, sql.layout.featureColumnType(f.feature));
-      return { column: f.feature.name, as: f.name, ...(empty === undefined ? {} : { empty }) };
-    }),
-  }));
+  const joins: HistoryJoin[] = [];
+  for (const g of groups) {
+    const table = sql.table(sql.layout.featuresTable(g.view.name));
+    joins.push({
+      table,
+      version: g.version,
+      narrowToLabelKeys: await worthNarrowing(sql, table, g.version, labels.rows),
+      keys: (byView.get(g.view.name) ?? []).map((k) => ({
+        label: labels.keyColumn.get(k.name) ?? k.name,
+        history: k.name,
+      })),
+      features: g.features.map((f) => {
+        const vt = f.feature.valueType;
+        const empty =
+          f.empty === undefined || isJoinDefault(f.empty, vt)
+            ? undefined
+            : valueLiteral(f.empty, vt, sql.layout.featureColumnType(f.feature));
+        return { column: f.feature.name, as: f.name, ...(empty === undefined ? {} : { empty }) };
+      }),
+    });
+  }
   const select = pointInTimeSelect(
     {
       table: sql.table(labels.table),

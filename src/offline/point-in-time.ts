@@ -5,6 +5,12 @@ export interface HistoryJoin {
   /** Qualified `features_{view}` table. */
   readonly table: string;
   readonly version: string;
+  /**
+   * Filter the history to the labels' entities first (`keys IN (SELECT … FROM labels)`). Worth it
+   * when the labels touch a small part of the history; when they cover much of it, the
+   * membership test costs more than it saves (default true).
+   */
+  readonly narrowToLabelKeys?: boolean;
   /** Label column ↔ history key column, for each entity key of the view. */
   readonly keys: readonly { readonly label: string; readonly history: string }[];
   /**
@@ -36,7 +42,7 @@ const MATCHED = '_fs_matched';
  * ClickHouse's defaults for unmatched rows with join_use_nulls = 0 (0, '', [], false, and NULL for
  * Nullable columns), or `empty` where the feature says otherwise. The history side is narrowed to
  * the labels' entities and to rows not after the latest label, so only rows that can match are
- * read into the join. Output: `_row`, the label columns, then the features.
+ * read into the join (the entity filter only where `narrowToLabelKeys`). Output: `_row`, the label columns, then the features.
  */
 export function pointInTimeSelect(labels: LabelsRef, joins: readonly HistoryJoin[]): string {
   const l = 'l';
@@ -68,8 +74,12 @@ export function pointInTimeSelect(labels: LabelsRef, joins: readonly HistoryJoin
   SELECT ${cols.join(', ')}
   FROM ${j.table} FINAL
   WHERE ${ident('version')} = ${str(j.version)}
-    AND ${tuple(hk)} IN (SELECT ${lk.join(', ')} FROM ${labels.table})
-    AND ${ident('as_of')} <= (SELECT max(${ident(labels.time)}) FROM ${labels.table})
+    ${
+      j.narrowToLabelKeys === false
+        ? ''
+        : `AND ${tuple(hk)} IN (SELECT ${lk.join(', ')} FROM ${labels.table})
+    `
+    }AND ${ident('as_of')} <= (SELECT max(${ident(labels.time)}) FROM ${labels.table})
 ) AS ${a} ON ${j.keys.map((k) => `${l}.${ident(k.label)} = ${a}.${ident(k.history)}`).join(' AND ')} AND ${l}.${ident(labels.time)} >= ${a}.${ident('as_of')}`);
   });
   return `SELECT ${select.join(',\n  ')}

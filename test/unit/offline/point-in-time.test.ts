@@ -34,6 +34,22 @@ ASOF LEFT JOIN (
 SETTINGS join_use_nulls = 0`);
   });
 
+  it('labels dense in the history: no entity filter, the time bound stays', () => {
+    const sql = pointInTimeSelect(labels, [
+      {
+        table: '`db`.`features_card_fraud`',
+        version: 'v1',
+        narrowToLabelKeys: false,
+        keys: [{ label: 'card', history: 'card_id' }],
+        features: [{ column: 'x', as: 'x' }],
+      },
+    ]);
+    expect(sql).not.toContain(' IN (SELECT');
+    expect(sql).toContain(
+      "WHERE `version` = 'v1'\n    AND `as_of` <= (SELECT max(`ts`) FROM `db`.`labels`)",
+    );
+  });
+
   it('two views, composite keys and a non-default empty value', () => {
     const sql = pointInTimeSelect(labels, [
       {
