@@ -330,12 +330,24 @@ export const model = featureService('gold_model', {
       '--view',
       g.view.name,
       '--json',
+      '--metrics-file',
+      join(dir, 'consistency.prom'),
       '--topologies',
       topologies,
     ]);
     const report = JSON.parse(j.stdout) as { compared: number; features: { mismatches: number }[] };
     expect(report.compared).toBeGreaterThan(0);
     expect(report.features.every((f) => f.mismatches === 0)).toBe(true);
+    // The gauge, one series per feature, all 0, in Prometheus text format.
+    const prom = readFileSync(join(dir, 'consistency.prom'), 'utf8');
+    const series = prom
+      .split('\n')
+      .filter((l) => l.startsWith('featurestream_consistency_mismatch_ratio{'));
+    expect(series).toHaveLength(g.view.ir.features.length);
+    for (const f of g.view.ir.features)
+      expect(series).toContain(
+        `featurestream_consistency_mismatch_ratio{view="${g.view.name}",feature="${f.name}"} 0`,
+      );
   });
 
   it('every offline command has --help', async () => {

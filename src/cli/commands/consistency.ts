@@ -1,8 +1,14 @@
+import { rename, writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../../config/config.js';
 import { DEFAULTS } from '../../config/defaults.js';
 import { userError } from '../../core/errors.js';
-import { CONSISTENCY_GAUGE, measureConsistency } from '../../offline/consistency.js';
+import {
+  CONSISTENCY_GAUGE,
+  consistencyGauges,
+  measureConsistency,
+} from '../../offline/consistency.js';
+import { consistencyExposition } from '../../observability/consistency-metrics.js';
 import type { ConsistencyReport } from '../../offline/consistency.js';
 import { loadOfflineTopologies, openOffline, openOnline } from '../offline-factory.js';
 import { progressPrinter } from '../offline-progress.js';
@@ -16,12 +22,14 @@ values as of that same _asof from the ClickHouse history (ASOF join, FINAL, the 
 reports, per feature, the share of entities whose values differ (exact for counts, integers,
 strings and sketches; 1e-9 relative for other floats). Entities whose _asof the history has not
 reached yet (rows are written once the watermark passes) count as not yet settled, not as
-mismatches. The ratio is meant for the gauge ${CONSISTENCY_GAUGE}{view,feature}.
+mismatches. --metrics-file writes the ratios as the gauge ${CONSISTENCY_GAUGE}{view,feature}
+in Prometheus text format (for node_exporter's textfile collector; replaced atomically).
 
   --view NAME       a view of the topologies
   --sample N        entities to sample (default 1000)
   --version V       the version to check (default: the view's current version in Redis)
   --json            print the report as JSON
+  --metrics-file F  also write the gauge to F (Prometheus text format)
   --topologies P    topology file or folder (default ${DEFAULTS.topologies})
   --quiet           no progress on stderr
 
@@ -57,6 +65,7 @@ export async function consistencyCommand(argv: readonly string[]): Promise<numbe
       sample: { type: 'string', default: '1000' },
       version: { type: 'string' },
       json: { type: 'boolean', default: false },
+      'metrics-file': { type: 'string' },
       topologies: { type: 'string', default: DEFAULTS.topologies },
       quiet: { type: 'boolean', default: false },
     },
@@ -94,6 +103,12 @@ export async function consistencyCommand(argv: readonly string[]): Promise<numbe
         onProgress: progressPrinter(process.stderr, !values.quiet && !values.json),
       });
       process.stdout.write(values.json ? `${JSON.stringify(report, null, 2)}\n` : render(report));
+      const metricsFile = values['metrics-file'];
+      if (metricsFile !== undefined) {
+        const tmp = `${metricsFile}.${process.pid}.tmp`;
+        await writeFile(tmp, await consistencyExposition(consistencyGauges(report)));
+        await rename(tmp, metricsFile);
+      }
       return report.mismatchedEntities > 0 ? 3 : 0;
     } finally {
       await sql.close();
