@@ -1,6 +1,7 @@
 import { ClickHouseOfflineSql } from '../adapters/clickhouse/clickhouse-offline-sql.js';
 import { RedisOnlineStore } from '../adapters/redis/redis-online-store.js';
 import type { Config } from '../config/config.js';
+import { DEFAULTS } from '../config/defaults.js';
 import { FeatureStreamError, userError } from '../core/errors.js';
 import { loadTopologies } from '../engine/topology-loader.js';
 import type { LoadedTopologies } from '../engine/topology-loader.js';
@@ -12,6 +13,27 @@ import type { OnlineStore } from '../ports/online-store.js';
  * consistency check. A server gets a client with a long request timeout (training sets can run
  * for a long time); the embedded engine is opened at CLICKHOUSE_PATH (one process at a time).
  */
+/** parseArgs options every offline command takes. */
+export const OFFLINE_OPTIONS = {
+  topologies: { type: 'string', default: DEFAULTS.topologies },
+  quiet: { type: 'boolean', default: false },
+} as const;
+
+/** parseArgs options of the commands that build a point-in-time frame (training-set, score-batch). */
+export const FRAME_OPTIONS = {
+  ...OFFLINE_OPTIONS,
+  keys: { type: 'string', multiple: true },
+  at: { type: 'string', default: 'ts' },
+  out: { type: 'string' },
+  overwrite: { type: 'boolean', default: false },
+} as const;
+
+/** Offline commands take options only: a stray positional is a usage error, not ignored. */
+export function rejectPositionals(positionals: readonly string[]): void {
+  if (positionals.length > 0)
+    throw userError('CLI_ARG', `unexpected argument '${positionals.join(' ')}'`, 'see --help');
+}
+
 export async function openOffline(config: Config): Promise<OfflineSql> {
   return ClickHouseOfflineSql.open({
     url: config.clickhouseUrl,

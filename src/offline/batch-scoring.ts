@@ -3,34 +3,25 @@ import { userError } from '../core/errors.js';
 import type { OfflineSql } from '../ports/offline-sql.js';
 import { selectFeatures } from './feature-selection.js';
 import type { SelectedFeature, Topologies } from './feature-selection.js';
-import { buildFrame } from './frame.js';
-import { parseLabelSource, ROW_COLUMN } from './labels.js';
-import type { LabelSource } from './labels.js';
+import { runFrameJob } from './frame-job.js';
+import type { FrameJobRequest } from './frame-job.js';
+import { ROW_COLUMN } from './labels.js';
 import type { ScoreFn } from './model-module.js';
-import { checkOutput, parseOutputTarget, publish } from './output.js';
+import { publish } from './output.js';
 import type { OutputTarget } from './output.js';
-import { Phases } from './progress.js';
-import type { PhaseTiming, ProgressFn } from './progress.js';
+import type { PhaseTiming } from './progress.js';
 import { ident } from './sql-text.js';
-import { TempScope } from './temp-scope.js';
 
 export const SCORE_COLUMN = 'score';
 export const DEFAULT_SCORE_BATCH = 10_000;
 
-export interface ScoreBatchRequest {
+export interface ScoreBatchRequest extends FrameJobRequest {
   readonly topologies: Topologies;
   /** The feature service whose vector the model was trained on. */
   readonly service: string;
   readonly model: ScoreFn;
-  readonly labels: LabelSource | string;
-  readonly keys?: Readonly<Record<string, string>>;
-  readonly at?: string;
-  readonly out: OutputTarget | string;
-  readonly overwrite?: boolean;
   /** Rows per model call (default 10,000). */
   readonly batchSize?: number;
-  readonly onProgress?: ProgressFn;
-  readonly signal?: AbortSignal;
 }
 
 export interface ScoreBatchResult {
@@ -59,29 +50,11 @@ export async function scoreBatch(
   store: OfflineSql,
   request: ScoreBatchRequest,
 ): Promise<ScoreBatchResult> {
-  const out = typeof request.out === 'string' ? parseOutputTarget(request.out) : request.out;
-  const labels =
-    typeof request.labels === 'string' ? parseLabelSource(request.labels) : request.labels;
   const batchSize = request.batchSize ?? DEFAULT_SCORE_BATCH;
   if (!Number.isInteger(batchSize) || batchSize <= 0)
     throw userError('CLI_ARG', `batch size ${batchSize} is not a positive integer`, 'e.g. 10000');
   const features = selectFeatures(request.topologies, { service: request.service });
-  const overwrite = request.overwrite ?? false;
-  await checkOutput(store, out, overwrite);
-  const phases = new Phases(request.onProgress, request.signal);
-  const scope = new TempScope(store);
-  try {
-    const frame = await buildFrame(
-      store,
-      scope,
-      {
-        labels,
-        features,
-        ...(request.keys === undefined ? {} : { keys: request.keys }),
-        ...(request.at === undefined ? {} : { at: request.at }),
-      },
-      phases,
-    );
+  return runFrameJob(store, request, features, async ({ out, overwrite, phases, scope, frame }) => {
     if (frame.labels.columns.some((c) => c.name === SCORE_COLUMN)) {
       throw userError(
         'LABELS_COLUMN_CONFLICT',
@@ -157,7 +130,5 @@ FROM ${store.table(frame.table)} AS l INNER JOIN ${store.table(scores)} AS s ON 
       await publish(store, scope, result, out, overwrite);
     });
     return { out, rows: frame.rows, batches, features: names, phases: phases.timings };
-  } finally {
-    await scope.cleanup();
-  }
+  });
 }

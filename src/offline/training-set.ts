@@ -1,31 +1,15 @@
 import type { OfflineSql } from '../ports/offline-sql.js';
 import { selectFeatures } from './feature-selection.js';
 import type { FeatureSelectionRequest, Topologies } from './feature-selection.js';
-import { buildFrame } from './frame.js';
-import { parseLabelSource } from './labels.js';
-import type { LabelSource } from './labels.js';
-import { checkOutput, parseOutputTarget, publish } from './output.js';
+import { runFrameJob } from './frame-job.js';
+import type { FrameJobRequest } from './frame-job.js';
+import { publish } from './output.js';
 import type { OutputTarget } from './output.js';
-import { Phases } from './progress.js';
-import type { PhaseTiming, ProgressFn } from './progress.js';
-import { TempScope } from './temp-scope.js';
+import type { PhaseTiming } from './progress.js';
 
-export interface TrainingSetRequest extends FeatureSelectionRequest {
+export interface TrainingSetRequest extends FeatureSelectionRequest, FrameJobRequest {
   /** The loaded topologies (views and feature services). */
   readonly topologies: Topologies;
-  /** A table (`name`, `db.name`), a `.csv` or a `.parquet` file, or a parsed source. */
-  readonly labels: LabelSource | string;
-  /** label column → entity key, for label columns named differently from the keys. */
-  readonly keys?: Readonly<Record<string, string>>;
-  /** The label time column (default `ts`): epoch ms, ISO-8601 text or Date/DateTime. */
-  readonly at?: string;
-  /** A table, a `.parquet` or `.csv` path, or a parsed target. */
-  readonly out: OutputTarget | string;
-  /** Replace an existing output table or file (default: refuse). */
-  readonly overwrite?: boolean;
-  readonly onProgress?: ProgressFn;
-  /** Stops between phases (temporary tables and files are removed). */
-  readonly signal?: AbortSignal;
 }
 
 export interface TrainingSetResult {
@@ -50,26 +34,8 @@ export async function buildTrainingSet(
   store: OfflineSql,
   request: TrainingSetRequest,
 ): Promise<TrainingSetResult> {
-  const out = typeof request.out === 'string' ? parseOutputTarget(request.out) : request.out;
-  const labels =
-    typeof request.labels === 'string' ? parseLabelSource(request.labels) : request.labels;
   const features = selectFeatures(request.topologies, request);
-  const overwrite = request.overwrite ?? false;
-  await checkOutput(store, out, overwrite);
-  const phases = new Phases(request.onProgress, request.signal);
-  const scope = new TempScope(store);
-  try {
-    const frame = await buildFrame(
-      store,
-      scope,
-      {
-        labels,
-        features,
-        ...(request.keys === undefined ? {} : { keys: request.keys }),
-        ...(request.at === undefined ? {} : { at: request.at }),
-      },
-      phases,
-    );
+  return runFrameJob(store, request, features, async ({ out, overwrite, phases, scope, frame }) => {
     const columns = await store.query<{ name: string; type: string }>(
       `DESCRIBE TABLE ${store.table(frame.table)}`,
     );
@@ -85,7 +51,5 @@ export async function buildTrainingSet(
       phases: phases.timings,
       sql: frame.sql,
     };
-  } finally {
-    await scope.cleanup();
-  }
+  });
 }

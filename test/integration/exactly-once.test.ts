@@ -3,6 +3,7 @@ import { Redis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ClickHouseHistoryStore } from '../../src/adapters/clickhouse/clickhouse-history-store.js';
 import { startEmbeddedClickHouseHttp } from '../../src/adapters/clickhouse/embedded-http-server.js';
+import type { EmbeddedClickHouseHttp } from '../../src/adapters/clickhouse/embedded-http-server.js';
 import { prng } from '../../src/cli/demo/transaction-generator.js';
 import { createTopic, produce, services, tempDir, uniqueName, waitFor } from '../support/e2e.js';
 import { caughtUp, committedTotal, EngineProcess } from '../support/engine-process.js';
@@ -52,6 +53,26 @@ describe('exactly-once effects across crashes and rebalances', () => {
     }
   }
 
+  /** One ClickHouse (HTTP fixture) for several engine processes of one consumer group. */
+  async function sharedEngines(prefix: string): Promise<{
+    ch: EmbeddedClickHouseHttp;
+    group: string;
+    database: string;
+    env: Record<string, string>;
+  }> {
+    const ch = await startEmbeddedClickHouseHttp({ path: join(tempDir('ch-shared'), 'data') });
+    const group = uniqueName(prefix);
+    const database = uniqueName('fs').toLowerCase();
+    const env = {
+      ...services(),
+      CLICKHOUSE_URL: ch.url,
+      CLICKHOUSE_DATABASE: database,
+      FS_GROUP_ID: group,
+      FS_SESSION_TIMEOUT_MS: '6000',
+    };
+    return { ch, group, database, env };
+  }
+
   async function verify(g: GoldenCase, clickhouseUrl: string, database: string): Promise<void> {
     const expected = expectedResults(g.view, g.events);
     await expectRedisMatches(redis, g.view, expected);
@@ -70,16 +91,7 @@ describe('exactly-once effects across crashes and rebalances', () => {
   it('kill -9 at 6 random points, restarts with 1–3 workers: identical results', async () => {
     const g = await goldenCase(3_000, 31);
     await createTopic(g.topic, GOLDEN_PARTITIONS);
-    const ch = await startEmbeddedClickHouseHttp({ path: join(tempDir('ch-shared'), 'data') });
-    const group = uniqueName('crash');
-    const database = uniqueName('fs').toLowerCase();
-    const env = {
-      ...services(),
-      CLICKHOUSE_URL: ch.url,
-      CLICKHOUSE_DATABASE: database,
-      FS_GROUP_ID: group,
-      FS_SESSION_TIMEOUT_MS: '6000',
-    };
+    const { ch, group, database, env } = await sharedEngines('crash');
     const r = prng(99);
     // Eight slices: one produced during each of the six engine lifetimes (so every kill lands
     // while events are still arriving, whatever the machine's speed), two after the last kill.
@@ -121,16 +133,7 @@ describe('exactly-once effects across crashes and rebalances', () => {
   it('rebalance: two engines in one group, one killed mid-stream, the survivor takes over', async () => {
     const g = await goldenCase(3_000, 37);
     await createTopic(g.topic, GOLDEN_PARTITIONS);
-    const ch = await startEmbeddedClickHouseHttp({ path: join(tempDir('ch-shared'), 'data') });
-    const group = uniqueName('rebalance');
-    const database = uniqueName('fs').toLowerCase();
-    const env = {
-      ...services(),
-      CLICKHOUSE_URL: ch.url,
-      CLICKHOUSE_DATABASE: database,
-      FS_GROUP_ID: group,
-      FS_SESSION_TIMEOUT_MS: '6000',
-    };
+    const { ch, group, database, env } = await sharedEngines('rebalance');
     try {
       const a = EngineProcess.start(g.file, env, 1);
       const b = EngineProcess.start(g.file, env, 1);

@@ -10,7 +10,13 @@ import {
 } from '../../offline/consistency.js';
 import { consistencyExposition } from '../../observability/consistency-metrics.js';
 import type { ConsistencyReport } from '../../offline/consistency.js';
-import { loadOfflineTopologies, openOffline, openOnline } from '../offline-factory.js';
+import {
+  loadOfflineTopologies,
+  OFFLINE_OPTIONS,
+  openOffline,
+  openOnline,
+  rejectPositionals,
+} from '../offline-factory.js';
 import { progressPrinter } from '../offline-progress.js';
 
 export const CONSISTENCY_HELP = `featurestream consistency --view NAME [--sample N] [--version V] [options]
@@ -61,19 +67,17 @@ export async function consistencyCommand(argv: readonly string[]): Promise<numbe
   const { values, positionals } = parseArgs({
     args: [...argv],
     options: {
+      ...OFFLINE_OPTIONS,
       view: { type: 'string' },
       sample: { type: 'string', default: '1000' },
       version: { type: 'string' },
       json: { type: 'boolean', default: false },
       'metrics-file': { type: 'string' },
-      topologies: { type: 'string', default: DEFAULTS.topologies },
-      quiet: { type: 'boolean', default: false },
     },
     allowPositionals: true,
     strict: true,
   });
-  if (positionals.length > 0)
-    throw userError('CLI_ARG', `unexpected argument '${positionals.join(' ')}'`, 'see --help');
+  rejectPositionals(positionals);
   if (values.view === undefined)
     throw userError('CLI_ARG', 'consistency needs --view NAME', 'e.g. --view card_fraud');
   const sample = Number(values.sample);

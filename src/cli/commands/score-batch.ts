@@ -6,9 +6,11 @@ import { DEFAULT_SCORE_BATCH, scoreBatch } from '../../offline/batch-scoring.js'
 import { loadModel } from '../../offline/model-module.js';
 import { describeTarget } from '../../offline/output.js';
 import {
+  FRAME_OPTIONS,
   interruptible,
   loadOfflineTopologies,
   openOffline,
+  rejectPositionals,
   parsePairs,
 } from '../offline-factory.js';
 import { progressPrinter, timingSummary } from '../offline-progress.js';
@@ -42,22 +44,16 @@ export async function scoreBatchCommand(argv: readonly string[]): Promise<number
   const { values, positionals } = parseArgs({
     args: [...argv],
     options: {
+      ...FRAME_OPTIONS,
       service: { type: 'string' },
       model: { type: 'string' },
       input: { type: 'string' },
-      out: { type: 'string' },
-      keys: { type: 'string', multiple: true },
-      at: { type: 'string', default: 'ts' },
       batch: { type: 'string' },
-      overwrite: { type: 'boolean', default: false },
-      topologies: { type: 'string', default: DEFAULTS.topologies },
-      quiet: { type: 'boolean', default: false },
     },
     allowPositionals: true,
     strict: true,
   });
-  if (positionals.length > 0)
-    throw userError('CLI_ARG', `unexpected argument '${positionals.join(' ')}'`, 'see --help');
+  rejectPositionals(positionals);
   const { service, model, input, out } = values;
   if (service === undefined || model === undefined || input === undefined || out === undefined)
     throw userError(

@@ -5,9 +5,11 @@ import { userError } from '../../core/errors.js';
 import { describeTarget } from '../../offline/output.js';
 import { buildTrainingSet } from '../../offline/training-set.js';
 import {
+  FRAME_OPTIONS,
   interruptible,
   loadOfflineTopologies,
   openOffline,
+  rejectPositionals,
   parseList,
   parsePairs,
 } from '../offline-factory.js';
@@ -46,22 +48,16 @@ export async function trainingSetCommand(argv: readonly string[]): Promise<numbe
   const { values, positionals } = parseArgs({
     args: [...argv],
     options: {
+      ...FRAME_OPTIONS,
       labels: { type: 'string' },
       features: { type: 'string', multiple: true },
       service: { type: 'string' },
       version: { type: 'string', multiple: true },
-      keys: { type: 'string', multiple: true },
-      at: { type: 'string', default: 'ts' },
-      out: { type: 'string' },
-      overwrite: { type: 'boolean', default: false },
-      topologies: { type: 'string', default: DEFAULTS.topologies },
-      quiet: { type: 'boolean', default: false },
     },
     allowPositionals: true,
     strict: true,
   });
-  if (positionals.length > 0)
-    throw userError('CLI_ARG', `unexpected argument '${positionals.join(' ')}'`, 'see --help');
+  rejectPositionals(positionals);
   if (values.labels === undefined)
     throw userError('CLI_ARG', 'training-set needs --labels', 'e.g. --labels labels.csv');
   if (values.out === undefined)
