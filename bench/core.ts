@@ -17,7 +17,7 @@ import { EventReader, READ_OK } from '../src/core/topology/event-reader.js';
 import { featureView } from '../src/core/topology/feature-view.js';
 import type { FeatureViewDef } from '../src/core/topology/feature-view.js';
 import { ByteWriter } from '../src/core/encoding/bytes.js';
-import { encodeEntity } from '../src/core/windowing/entity-state.js';
+import { appendEntity, encodeEntity } from '../src/core/windowing/entity-state.js';
 import { PartitionRuntime } from '../src/core/windowing/partition-runtime.js';
 import { planView } from '../src/core/windowing/view-plan.js';
 import { toMillis } from '../src/core/time/duration.js';
@@ -107,7 +107,6 @@ function run(view: CompiledView): Result {
   const plan = planView(view);
   const reader = new EventReader(view, plan.inputs);
   const rt = new PartitionRuntime(plan);
-  const writer = new ByteWriter(4_096);
   gc();
   const heapBefore = process.memoryUsage().heapUsed;
   let ns = 0n;
@@ -128,10 +127,11 @@ function run(view: CompiledView): Result {
       }
       rt.advance();
       rows += rt.takeRows().length;
+      const arena = new ByteWriter(16_384);
       for (const s of rt.takeDirty()) {
         rt.onlineValues(s);
         if (s.stateDirty) {
-          stateBytes += encodeEntity(plan, s, writer).length;
+          stateBytes += appendEntity(plan, s, arena).length;
           s.stateDirty = false;
         }
         writes++;

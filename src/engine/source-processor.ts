@@ -3,7 +3,7 @@ import type { CompiledView, Row } from '../core/topology/compile.js';
 import { EventReader, READ_OK, READ_REASONS } from '../core/topology/event-reader.js';
 import type { ReadStatus } from '../core/topology/event-reader.js';
 import { ByteWriter } from '../core/encoding/bytes.js';
-import { decodeEntity, encodeEntity } from '../core/windowing/entity-state.js';
+import { appendEntity, decodeEntity } from '../core/windowing/entity-state.js';
 import type { EntityState } from '../core/windowing/entity-state.js';
 import { APPLIED, LATE, PartitionRuntime } from '../core/windowing/partition-runtime.js';
 import type { HistoryRow } from '../core/windowing/partition-runtime.js';
@@ -27,6 +27,9 @@ export const DEFAULT_TIME_BOUNDS: TimeBounds = {
   minEventTime: Date.UTC(2000, 0, 1),
   maxFutureMs: 86_400_000,
 };
+
+/** Initial size of a batch's state-bytes buffer (it doubles as needed). */
+const STATE_ARENA_BYTES = 16_384;
 
 export interface ViewOutput {
   readonly view: string;
@@ -112,7 +115,6 @@ export class SourceProcessor {
     { maxEventTime: number; runtimes: PartitionRuntime[] }
   >();
   private readonly timeReader: EventReader;
-  private readonly writer = new ByteWriter(4_096);
   /** Why `timeOf` returned NaN (a dead-letter reason and detail). */
   private rejectReason = '';
   private rejectDetail = '';
@@ -362,8 +364,8 @@ export class SourceProcessor {
       all = p.runtimes.map((rt) => [...rt.entities.values()]);
       this.snapshots.set(partition, all);
     }
-    const writer = this.writer;
     const views = this.slots.map((slot, i) => {
+      const arena = new ByteWriter(STATE_ARENA_BYTES);
       const rt = p.runtimes[i];
       const entities = all[i] ?? [];
       const writes: EntityWrite[] = [];
@@ -376,7 +378,7 @@ export class SourceProcessor {
             key: s.key,
             asOf: s.onlineAsOf,
             values: rt.onlineValues(s),
-            state: encodeEntity(slot.plan, s, writer),
+            state: appendEntity(slot.plan, s, arena),
             isNew: true,
             fence: s.fence,
             partition,
@@ -431,13 +433,14 @@ export class SourceProcessor {
     rt.advance();
     const rows = rt.takeRows();
     const writes: EntityWrite[] = [];
-    const writer = this.writer;
+    // One buffer for the batch's state bytes; the writes hold views of it (posted together).
+    const arena = new ByteWriter(STATE_ARENA_BYTES);
     for (const s of rt.takeDirty()) {
       writes.push({
         key: s.key,
         asOf: s.onlineAsOf,
         values: rt.onlineValues(s),
-        state: s.stateDirty ? encodeEntity(slot.plan, s, writer) : null,
+        state: s.stateDirty ? appendEntity(slot.plan, s, arena) : null,
         isNew: !s.persisted,
         fence: s.fence,
         partition,

@@ -88,6 +88,7 @@ function readTime(r: ByteReader): number {
 /**
  * Versioned bytes of an entity's state: times, tiles, lifetime runnings and pending events.
  * Sliding runnings and window heads are derived again on decode (see `rebuildWindows`).
+ * Returns a copy; `appendEntity` writes many entities into one buffer without copies.
  */
 export function encodeEntity(
   plan: ViewPlan,
@@ -95,6 +96,22 @@ export function encodeEntity(
   w: ByteWriter = new ByteWriter(),
 ): Uint8Array {
   w.reset();
+  writeEntity(plan, s, w);
+  return w.finish();
+}
+
+/**
+ * Appends the entity's state bytes to `arena` and returns a view of them — valid (and unchanged)
+ * until the arena is reset, so an arena is used for one batch of writes and then dropped: one
+ * buffer per batch instead of an allocation and a copy per entity.
+ */
+export function appendEntity(plan: ViewPlan, s: EntityState, arena: ByteWriter): Uint8Array {
+  const from = arena.length;
+  writeEntity(plan, s, arena);
+  return arena.viewFrom(from);
+}
+
+function writeEntity(plan: ViewPlan, s: EntityState, w: ByteWriter): void {
   w.u8(STATE_FORMAT);
   w.svar(s.fence);
   writeTime(w, s.latest);
@@ -103,14 +120,7 @@ export function encodeEntity(
   for (const series of plan.series) {
     const d = s.tiles[series.index];
     if (d === undefined) throw new Error('tile series missing');
-    w.uvar(d.size);
-    let prev = 0;
-    for (let i = d.head; i < d.end; i++) {
-      const start = d.starts[i] ?? 0;
-      w.svar((start - prev) / series.tileMs);
-      prev = start;
-      series.aggregator.encode(d.irs[i], w);
-    }
+    d.encodeTo(w, series.aggregator, series.tileMs);
   }
   for (const f of plan.lifetime) f.aggregator.encode(s.running[f.index], w);
   w.uvar(s.pending.length);
@@ -123,7 +133,6 @@ export function encodeEntity(
       else writeScalar(w, v);
     }
   }
-  return w.finish();
 }
 
 export function decodeEntity(plan: ViewPlan, key: string, bytes: Uint8Array): EntityState {

@@ -238,7 +238,7 @@ function dropTiles(plan: ViewPlan, s: EntityState, T: number): void {
     const ts = tileStart(T, series.tileMs);
     const minStart = ts + series.tileMs - series.keepMs;
     if ((d.starts[d.head] ?? Infinity) >= minStart) continue;
-    d.dropBefore(minStart);
+    d.dropBefore(minStart, series.aggregator, series.tileMs);
     const shift = d.compact();
     if (shift > 0) {
       for (const f of plan.sliding) {
