@@ -87,6 +87,17 @@ export function featureColumns(view: ViewIR): { name: string; type: string; feat
   }));
 }
 
+/** The history table's columns, quoted, in the order compact inserts (`appendHistory`) send them. */
+export function historyColumns(view: ViewIR): [string, ...string[]] {
+  return [
+    'version',
+    'as_of',
+    ...keyFields(view).map((k) => quoteIdent(k.name)),
+    ...view.features.map((f) => quoteIdent(f.name)),
+    '_written_at',
+  ];
+}
+
 export function createFeaturesTable(db: string, view: ViewIR): string {
   const keys = keyFields(view);
   const cols = [
