@@ -10,6 +10,7 @@ import type { ViewIR } from '../../core/topology/ir.js';
 import type { HistoryRow } from '../../core/windowing/partition-runtime.js';
 import type { ArchiveRow, HistoryStore, SourceIR } from '../../ports/history-store.js';
 import {
+  archiveColumns,
   createEventsTable,
   createFeaturesTable,
   eventsTable,
@@ -209,19 +210,24 @@ export class ClickHouseHistoryStore implements HistoryStore {
     ingestedAt: number,
   ): Promise<void> {
     if (rows.length === 0) return;
-    const values = rows.map((a) => ({
-      ...a.row,
-      event_time: a.eventTime,
-      _topic: a.topic,
-      _partition: a.partition,
-      _offset: a.offset,
-      _late: a.late ? 1 : 0,
-      _ingested_at: ingestedAt,
-    }));
+    const fields = source.schema.map((f) => f.name);
+    const values = rows.map((a) => {
+      const out: unknown[] = [
+        a.eventTime,
+        a.topic,
+        a.partition,
+        a.offset,
+        a.late ? 1 : 0,
+        ingestedAt,
+      ];
+      for (const f of fields) out.push(a.row[f] ?? null);
+      return out;
+    });
     await this.client.insert({
       table: this.table(eventsTable(source.name)),
       values,
-      format: 'JSONEachRow',
+      format: 'JSONCompactEachRow',
+      columns: archiveColumns(source),
     });
   }
 

@@ -55,6 +55,19 @@ export function valueColumnType(t: ValueTypeIR): string {
   return t.nullable ? `Nullable(${base})` : base;
 }
 
+/** The archive table's columns, quoted, in the order compact inserts (`appendEvents`) send them. */
+export function archiveColumns(source: ViewIR['source']): [string, ...string[]] {
+  return [
+    EVENT_TIME_COLUMN,
+    '_topic',
+    '_partition',
+    '_offset',
+    '_late',
+    '_ingested_at',
+    ...source.schema.map((f) => quoteIdent(f.name)),
+  ];
+}
+
 export function createEventsTable(db: string, source: ViewIR['source']): string {
   const cols = source.schema.map((f) => `${quoteIdent(f.name)} ${fieldType(f)}`);
   return `CREATE TABLE IF NOT EXISTS ${quoteIdent(db)}.${quoteIdent(eventsTable(source.name))} (
