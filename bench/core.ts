@@ -17,7 +17,11 @@ import { EventReader, READ_OK } from '../src/core/topology/event-reader.js';
 import { featureView } from '../src/core/topology/feature-view.js';
 import type { FeatureViewDef } from '../src/core/topology/feature-view.js';
 import { ByteWriter } from '../src/core/encoding/bytes.js';
-import { appendEntity, encodeEntity } from '../src/core/windowing/entity-state.js';
+import {
+  STATE_ARENA_BYTES,
+  appendEntity,
+  encodeEntity,
+} from '../src/core/windowing/entity-state.js';
 import { PartitionRuntime } from '../src/core/windowing/partition-runtime.js';
 import { planView } from '../src/core/windowing/view-plan.js';
 import { toMillis } from '../src/core/time/duration.js';
@@ -129,7 +133,7 @@ function run(view: CompiledView): Result {
       }
       rt.advance();
       rows += rt.takeRows().length;
-      const arena = new ByteWriter(16_384);
+      const arena = new ByteWriter(STATE_ARENA_BYTES);
       for (const s of rt.takeDirty()) {
         rt.onlineValues(s);
         if (s.stateDirty) {

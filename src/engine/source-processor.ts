@@ -3,7 +3,7 @@ import type { CompiledView, Row } from '../core/topology/compile.js';
 import { EventReader, READ_OK, READ_REASONS } from '../core/topology/event-reader.js';
 import type { ReadStatus } from '../core/topology/event-reader.js';
 import { ByteWriter } from '../core/encoding/bytes.js';
-import { appendEntity, decodeEntity } from '../core/windowing/entity-state.js';
+import { STATE_ARENA_BYTES, appendEntity, decodeEntity } from '../core/windowing/entity-state.js';
 import type { EntityState } from '../core/windowing/entity-state.js';
 import { APPLIED, LATE, PartitionRuntime } from '../core/windowing/partition-runtime.js';
 import type { HistoryRow } from '../core/windowing/partition-runtime.js';
@@ -27,9 +27,6 @@ export const DEFAULT_TIME_BOUNDS: TimeBounds = {
   minEventTime: Date.UTC(2000, 0, 1),
   maxFutureMs: 86_400_000,
 };
-
-/** Initial size of a batch's state-bytes buffer (it doubles as needed). */
-const STATE_ARENA_BYTES = 16_384;
 
 export interface ViewOutput {
   readonly view: string;

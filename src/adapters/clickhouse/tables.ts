@@ -57,15 +57,7 @@ export function valueColumnType(t: ValueTypeIR): string {
 
 /** The archive table's columns, quoted, in the order compact inserts (`appendEvents`) send them. */
 export function archiveColumns(source: ViewIR['source']): [string, ...string[]] {
-  return [
-    EVENT_TIME_COLUMN,
-    '_topic',
-    '_partition',
-    '_offset',
-    '_late',
-    '_ingested_at',
-    ...source.schema.map((f) => quoteIdent(f.name)),
-  ];
+  return [EVENT_TIME_COLUMN, ...ARCHIVE_COLUMNS, ...source.schema.map((f) => quoteIdent(f.name))];
 }
 
 export function createEventsTable(db: string, source: ViewIR['source']): string {

@@ -98,28 +98,6 @@ export class ByteWriter {
     this.pos += b.length;
   }
 
-  /** Appends `src[from, to)`. */
-  copyFrom(src: Uint8Array, from: number, to: number): void {
-    const n = to - from;
-    this.ensure(n);
-    const buf = this.buf;
-    let p = this.pos;
-    if (n <= 16) for (let i = from; i < to; i++) buf[p++] = src[i] ?? 0;
-    else {
-      buf.set(src.subarray(from, to), p);
-      p += n;
-    }
-    this.pos = p;
-  }
-
-  /** Copies the written bytes into `dst` at `at` (which must have room). */
-  copyTo(dst: Uint8Array, at: number): void {
-    const buf = this.buf;
-    const n = this.pos;
-    if (n <= 16) for (let i = 0; i < n; i++) dst[at + i] = buf[i] ?? 0;
-    else dst.set(buf.subarray(0, n), at);
-  }
-
   /**
    * A view of the bytes written since `from`. Growing the writer moves later writes to a new
    * buffer and never changes bytes already written, so the view stays valid until `reset`.

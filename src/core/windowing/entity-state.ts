@@ -100,6 +100,9 @@ export function encodeEntity(
   return w.finish();
 }
 
+/** Initial size of a batch's state-bytes arena (it doubles as needed). */
+export const STATE_ARENA_BYTES = 16_384;
+
 /**
  * Appends the entity's state bytes to `arena` and returns a view of them — valid (and unchanged)
  * until the arena is reset, so an arena is used for one batch of writes and then dropped: one

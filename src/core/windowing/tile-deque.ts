@@ -24,7 +24,8 @@ export class TileDeque {
   head = 0;
   /**
    * Cached bytes of the closed tiles `[cacheFirst, cacheEnd)` at `cache[cacheFrom, cacheTo)`:
-   * per tile its IR, then svar(delta to the next tile's start / R).
+   * per tile its IR, then svar(delta to the next tile's start / R). `dropBefore` keeps
+   * `head ≤ cacheFirst ≤ cacheEnd`, so the cache never holds a dropped tile.
    */
   private cache: Uint8Array = NO_BYTES;
   private cacheFirst = 0;
@@ -89,7 +90,7 @@ export class TileDeque {
     const last = this.starts.length - 1;
     w.svar((this.starts[this.head] ?? 0) / tileMs);
     if (this.cacheEnd < last) this.fill(agg, tileMs, last);
-    if (this.cacheTo > this.cacheFrom) w.copyFrom(this.cache, this.cacheFrom, this.cacheTo);
+    if (this.cacheTo > this.cacheFrom) w.bytes(this.cache.subarray(this.cacheFrom, this.cacheTo));
     agg.encode(this.irs[last], w);
   }
 
@@ -108,11 +109,10 @@ export class TileDeque {
 
   /** Caches the bytes of the closed tiles `[cacheEnd, last)`. */
   private fill(agg: Aggregator, tileMs: number, last: number): void {
-    if (this.cacheEnd < this.head) this.clearCache();
     for (let i = this.cacheEnd; i < last; i++) {
       const n = this.encodeClosed(i, agg, tileMs);
       if (this.cacheTo + n > this.cache.length) this.regrow(n);
-      scratch.copyTo(this.cache, this.cacheTo);
+      this.cache.set(scratch.viewFrom(0), this.cacheTo);
       this.cacheTo += n;
     }
     this.cacheEnd = last;
