@@ -12,9 +12,12 @@ import type { Logger } from '../ports/logger.js';
 import type { OnlineStore, StoredState, ViewKeyspace } from '../ports/online-store.js';
 import type { EngineObserver } from './engine-events.js';
 import { retryForever } from './retry.js';
+import { historyRowCount } from './source-processor.js';
 import type { BatchOutput, TimeBounds } from './source-processor.js';
 import type { WorkerPool } from './worker-pool.js';
-import type { ReadyValue } from './worker-protocol.js';
+import type { ReadyValue, WorkerRequest } from './worker-protocol.js';
+
+type InitRequest = Omit<Extract<WorkerRequest, { type: 'init' }>, 'id'>;
 
 export interface PipelineOptions {
   /** Topology files or folders (loaded by every worker). */
@@ -84,11 +87,7 @@ export class Pipeline {
   async start(): Promise<void> {
     const { pool, history, online } = this.deps;
     for (let i = 0; i < pool.size; i++) this.generations.push(0);
-    const replies = (await pool.broadcast({
-      type: 'init',
-      files: this.options.topologies,
-      bounds: this.options.bounds,
-    })) as ReadyValue[];
+    const replies = (await pool.broadcast(this.initRequest())) as ReadyValue[];
     this.views = replies[0]?.views ?? [];
     for (const v of this.views) {
       const list = this.viewsByTopic.get(v.source.topic) ?? [];
@@ -121,6 +120,17 @@ export class Pipeline {
     if (this.ticker !== undefined) clearInterval(this.ticker);
     await this.deps.source.stop();
     await Promise.allSettled([...this.partitions.values()].map((p) => p.chain));
+  }
+
+  /** Workers encode archive and history rows when the offline store takes its own text. */
+  private initRequest(): InitRequest {
+    const format = this.deps.history.encoded?.format;
+    return {
+      type: 'init',
+      files: this.options.topologies,
+      bounds: this.options.bounds,
+      ...(format === undefined ? {} : { encodeOffline: format }),
+    };
   }
 
   private keyspace(v: ViewIR): ViewKeyspace {
@@ -175,13 +185,7 @@ export class Pipeline {
     if (gen === 0) return Promise.resolve();
     let p = this.inits.get(index);
     if (p === undefined) {
-      p = this.deps.pool
-        .request(index, {
-          type: 'init',
-          files: this.options.topologies,
-          bounds: this.options.bounds,
-        })
-        .then(() => undefined);
+      p = this.deps.pool.request(index, this.initRequest()).then(() => undefined);
       this.inits.set(index, p);
     }
     return p;
@@ -257,7 +261,7 @@ export class Pipeline {
         maxEventTime: out.maxEventTime,
         nextOffset: out.nextOffset,
         highWatermark: batch.highWatermark,
-        historyRows: out.views.reduce((n, v) => n + v.rows.length, 0),
+        historyRows: historyRowCount(out),
         entityWrites: out.views.reduce((n, v) => n + v.writes.length, 0),
         processMs,
       });
@@ -317,7 +321,7 @@ export class Pipeline {
 
   /** Writes a batch's effects: archive + history, then dead letters, then the online store. */
   private async flush(out: BatchOutput, heartbeat: () => Promise<void>): Promise<void> {
-    const { history, online, deadLetters, observer } = this.deps;
+    const { online, deadLetters, observer } = this.deps;
     const views = this.viewsByTopic.get(out.topic) ?? [];
     const stop = (): boolean => false;
     const timed = async (
@@ -336,21 +340,7 @@ export class Pipeline {
         stop,
       );
     };
-    const now = this.clock();
-    const source = views[0]?.source;
-    await Promise.all([
-      source === undefined
-        ? Promise.resolve()
-        : timed('archive', out.archive.length, () =>
-            history.appendEvents(source, out.archive, now),
-          ),
-      ...out.views.map((vo, i) => {
-        const v = views[i];
-        return v === undefined
-          ? Promise.resolve()
-          : timed('history', vo.rows.length, () => history.appendHistory(v, vo.rows, now));
-      }),
-    ]);
+    await Promise.all(this.offlineAppends(out, views, timed));
     await timed('deadletter', out.deadLetters.length, () => deadLetters.send(out.deadLetters));
     for (let i = 0; i < out.views.length; i++) {
       const vo = out.views[i];
@@ -366,6 +356,46 @@ export class Pipeline {
           observer.written({ view: v.name, key: w.key, asOf: w.asOf, values: w.values, writtenAt });
       }
     }
+  }
+
+  /** The batch's archive and history appends (rows the worker encoded, or objects). */
+  private offlineAppends(
+    out: BatchOutput,
+    views: readonly ViewIR[],
+    timed: (sink: 'history' | 'archive', items: number, fn: () => Promise<void>) => Promise<void>,
+  ): Promise<void>[] {
+    const { history } = this.deps;
+    const source = views[0]?.source;
+    if (source === undefined) return [];
+    const enc = out.encoded;
+    if (enc !== undefined) {
+      const sink = history.encoded;
+      if (sink === undefined) {
+        throw new FeatureStreamError(
+          'ENGINE_ENCODED_ROWS',
+          `the worker encoded rows for an offline store (${history.kind}) that takes no encoded rows`,
+          { domain: 'internal' },
+        );
+      }
+      return [
+        timed('archive', enc.archiveRows, () => sink.appendEncodedEvents(source, enc.archive)),
+        ...views.map((v, i) =>
+          timed('history', enc.historyRows[i] ?? 0, () =>
+            sink.appendEncodedHistory(v, enc.history[i] ?? ''),
+          ),
+        ),
+      ];
+    }
+    const now = this.clock();
+    return [
+      timed('archive', out.archive.length, () => history.appendEvents(source, out.archive, now)),
+      ...out.views.map((vo, i) => {
+        const v = views[i];
+        return v === undefined
+          ? Promise.resolve()
+          : timed('history', vo.rows.length, () => history.appendHistory(v, vo.rows, now));
+      }),
+    ];
   }
 
   private tickIdle(): void {

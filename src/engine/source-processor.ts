@@ -53,6 +53,26 @@ export interface BatchOutput {
   readonly views: ViewOutput[];
   readonly deadLetters: DeadLetter[];
   readonly counters: BatchCounters;
+  /**
+   * The archive and history rows in the offline store's wire format, when the worker was asked
+   * to encode them (then `archive` and every `views[i].rows` are empty).
+   */
+  readonly encoded?: EncodedEffects;
+}
+
+/** A batch's offline rows encoded by the worker thread (ports/event-archive `OfflineEncoders`). */
+export interface EncodedEffects {
+  readonly archive: string;
+  readonly archiveRows: number;
+  /** Per view, in `BatchOutput.views` order. */
+  readonly history: readonly string[];
+  readonly historyRows: readonly number[];
+}
+
+/** History rows of a batch, encoded or not. */
+export function historyRowCount(out: BatchOutput): number {
+  if (out.encoded !== undefined) return out.encoded.historyRows.reduce((n, k) => n + k, 0);
+  return out.views.reduce((n, v) => n + v.rows.length, 0);
 }
 
 /** One archived event, decoded as the stream decoded it (see ports/event-archive). */

@@ -21,6 +21,11 @@ export type WorkerRequest =
       readonly id: number;
       readonly files: readonly string[];
       readonly bounds: TimeBounds;
+      /**
+       * The offline store's wire format (`EncodedAppends.format`): batches return their archive
+       * and history rows encoded (`BatchOutput.encoded`) when the thread's encoders write it.
+       */
+      readonly encodeOffline?: string;
     }
   | {
       readonly type: 'assign';

@@ -1,11 +1,11 @@
 import { FeatureStreamError, toErrorData } from '../core/errors.js';
 import type { CompiledView } from '../core/topology/compile.js';
 import type { ViewIR } from '../core/topology/ir.js';
-import type { HistoryEncoder } from '../ports/event-archive.js';
+import type { OfflineEncoders } from '../ports/event-archive.js';
 import type { RecordCodec } from '../ports/record-codec.js';
 import { decodeArchivePage } from './archive-page.js';
 import { DEFAULT_TIME_BOUNDS, SourceProcessor } from './source-processor.js';
-import type { TimeBounds } from './source-processor.js';
+import type { BatchOutput, TimeBounds } from './source-processor.js';
 import type { WorkerReply, WorkerRequest, WorkerValue } from './worker-protocol.js';
 
 export type CodecFactory = (source: ViewIR['source']) => RecordCodec;
@@ -21,12 +21,17 @@ export class WorkerService {
   private readonly replays = new Map<string, SourceProcessor>();
   private views = new Map<string, CompiledView>();
   private bounds: TimeBounds = DEFAULT_TIME_BOUNDS;
+  /** Encode stream batches' offline rows (`init.encodeOffline`, with `encoders`). */
+  private encodeOffline = false;
 
   constructor(
     private readonly loadViews: ViewLoader,
     private readonly codecFor: CodecFactory,
-    /** Encodes replayed history rows for the offline store (backfills), when given. */
-    private readonly encodeHistory?: HistoryEncoder,
+    /**
+     * The offline store's encoders, when given: stream batches (if `init` asks) and replays (if
+     * the request asks) return their rows as the store's text instead of objects.
+     */
+    private readonly encoders?: OfflineEncoders,
   ) {}
 
   async handle(req: WorkerRequest): Promise<WorkerReply> {
@@ -62,6 +67,32 @@ export class WorkerService {
     return p;
   }
 
+  /**
+   * The batch with its archive and history rows encoded for the offline store (when `init`
+   * asked): the main thread then forwards text instead of receiving and serializing objects.
+   * Archive rows are ingested, and history rows written, at the batch's `nowMs`.
+   */
+  private encoded(p: SourceProcessor, out: BatchOutput, nowMs: number): BatchOutput {
+    const enc = this.encoders;
+    const views = p.views;
+    const source = views[0]?.ir.source;
+    if (!this.encodeOffline || enc === undefined || source === undefined) return out;
+    return {
+      ...out,
+      archive: [],
+      views: out.views.map((v) => ({ ...v, rows: [] })),
+      encoded: {
+        archive: enc.events(source, out.archive, nowMs),
+        archiveRows: out.archive.length,
+        history: out.views.map((v, i) => {
+          const view = views[i];
+          return view === undefined ? '' : enc.history(view.ir, v.rows, nowMs);
+        }),
+        historyRows: out.views.map((v) => v.rows.length),
+      },
+    };
+  }
+
   private async dispatch(req: WorkerRequest): Promise<WorkerValue> {
     switch (req.type) {
       case 'init': {
@@ -76,6 +107,8 @@ export class WorkerService {
         this.replays.clear();
         this.views = new Map(views.map((v) => [v.name, v]));
         this.bounds = req.bounds;
+        this.encodeOffline =
+          req.encodeOffline !== undefined && req.encodeOffline === this.encoders?.format;
         for (const [topic, list] of byTopic) {
           const first = list[0];
           if (first === undefined) continue;
@@ -92,10 +125,15 @@ export class WorkerService {
       case 'revoke':
         this.processors.get(req.topic)?.revoke(req.partition);
         return undefined;
-      case 'batch':
-        return this.processor(req.topic).process(req.partition, req.records, req.nowMs);
-      case 'tick':
-        return this.processor(req.topic).tick(req.partition, req.nowMs);
+      case 'batch': {
+        const p = this.processor(req.topic);
+        return this.encoded(p, p.process(req.partition, req.records, req.nowMs), req.nowMs);
+      }
+      case 'tick': {
+        const p = this.processor(req.topic);
+        const out = p.tick(req.partition, req.nowMs);
+        return out === undefined ? undefined : this.encoded(p, out, req.nowMs);
+      }
       case 'replay-start':
         this.replayProcessor(req.view).assign(req.partition, -Infinity, []);
         return undefined;
@@ -108,7 +146,7 @@ export class WorkerService {
           decodeArchivePage(req.lines, schema),
           req.range,
         );
-        const encode = this.encodeHistory;
+        const encode = this.encoders?.history;
         if (req.encode === undefined || encode === undefined || view === undefined) return out;
         const writtenAt = req.encode.writtenAt;
         return {

@@ -1,6 +1,6 @@
 import type { ViewIR } from '../core/topology/ir.js';
 import type { HistoryRow } from '../core/windowing/partition-runtime.js';
-import type { SourceIR } from './history-store.js';
+import type { ArchiveRow, SourceIR } from './history-store.js';
 
 /** One source partition as the raw event archive (`events_{source}`) holds it, deduplicated. */
 export interface ArchivedPartition {
@@ -82,6 +82,21 @@ export type HistoryEncoder = (
   rows: readonly HistoryRow[],
   writtenAt: number,
 ) => string;
+
+/** Raw events encoded in the offline store's own wire format (pure, like `HistoryEncoder`). */
+export type EventsEncoder = (
+  source: SourceIR,
+  rows: readonly ArchiveRow[],
+  ingestedAt: number,
+) => string;
+
+/** The offline store's encoders, run by worker threads on their own output. */
+export interface OfflineEncoders {
+  /** Names the wire format (`EncodedAppends.format` of the store that takes it). */
+  readonly format: string;
+  readonly history: HistoryEncoder;
+  readonly events: EventsEncoder;
+}
 
 /** Appends history rows encoded by the store's `HistoryEncoder` (same identity rules). */
 export interface EncodedHistorySink {

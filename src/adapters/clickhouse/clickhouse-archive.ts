@@ -1,4 +1,3 @@
-import { Readable } from 'node:stream';
 import type { ClickHouseClient } from '@clickhouse/client';
 import type { ViewIR } from '../../core/topology/ir.js';
 import type {
@@ -10,7 +9,8 @@ import type {
   EventArchive,
 } from '../../ports/event-archive.js';
 import type { SourceIR } from '../../ports/history-store.js';
-import { historyInsertColumns } from './history-encoding.js';
+import { insertCompact } from './compact-insert.js';
+import { historyInsertColumns } from './compact-rows.js';
 import { eventsTable, featuresTable, quoteIdent } from './tables.js';
 
 /** Settings for reading rows back as the codec produced them (64-bit integers as numbers). */
@@ -207,14 +207,9 @@ export class ClickHouseEncodedHistory implements EncodedHistorySink {
     private readonly database: string,
   ) {}
 
-  async appendEncodedHistory(view: ViewIR, encoded: string): Promise<void> {
-    if (encoded === '') return;
+  appendEncodedHistory(view: ViewIR, encoded: string): Promise<void> {
     const table = `${quoteIdent(this.database)}.${quoteIdent(featuresTable(view.name))}`;
-    const res = await this.client.exec({
-      query: `INSERT INTO ${table} (${historyInsertColumns(view)}) FORMAT JSONCompactEachRow`,
-      values: Readable.from([encoded]),
-    });
-    // Drain the (empty) answer so that the connection is released.
-    for await (const chunk of res.stream) void chunk;
+    return insertCompact(this.client, table, historyInsertColumns(view), encoded);
   }
+
 }

@@ -4,19 +4,30 @@ import { ClickHouseLogLevel, createClient } from '@clickhouse/client';
 import type { ClickHouseClient } from '@clickhouse/client';
 import { createChdbConnection } from 'chdb/connection';
 import { FeatureStreamError } from '../../core/errors.js';
-import { joinKey, splitKey } from '../../core/topology/event-reader.js';
+import { joinKey } from '../../core/topology/event-reader.js';
 import type { FeatureValue } from '../../core/aggregation/aggregator.js';
 import type { ViewIR } from '../../core/topology/ir.js';
 import type { HistoryRow } from '../../core/windowing/partition-runtime.js';
-import type { ArchiveRow, HistoryStore, SourceIR } from '../../ports/history-store.js';
+import type {
+  ArchiveRow,
+  EncodedAppends,
+  HistoryStore,
+  SourceIR,
+} from '../../ports/history-store.js';
+import { insertCompact } from './compact-insert.js';
 import {
-  archiveColumns,
+  COMPACT_ROWS_FORMAT,
+  encodeEventsCompact,
+  encodeHistoryCompact,
+  eventsInsertColumns,
+  historyInsertColumns,
+} from './compact-rows.js';
+import {
   createEventsTable,
   createFeaturesTable,
   eventsTable,
   featureColumns,
   featuresTable,
-  historyColumns,
   keyFields,
   quoteIdent,
 } from './tables.js';
@@ -75,8 +86,9 @@ export function openClickHouse(target: ClickHouseTarget): ClickHouseClient {
 }
 
 /** The offline store on ClickHouse (embedded engine or server). */
-export class ClickHouseHistoryStore implements HistoryStore {
+export class ClickHouseHistoryStore implements HistoryStore, EncodedAppends {
   readonly kind: string;
+  readonly format = COMPACT_ROWS_FORMAT;
   private readonly ensured = new Set<string>();
 
   private constructor(
@@ -169,66 +181,29 @@ export class ClickHouseHistoryStore implements HistoryStore {
   }
 
   /**
-   * Rows go as JSONCompactEachRow (one array per row, in the order of `historyColumns`): the client
-   * stringifies arrays instead of objects keyed by column name — this runs on the engine's main
-   * thread for every history row (≈ 3 per event for the fraud view).
+   * Rows go as JSONCompactEachRow text (compact-rows.ts), the same encoding worker threads apply
+   * to their own output (`encoded`); the client does not serialize them again.
    */
-  async appendHistory(view: ViewIR, rows: readonly HistoryRow[], writtenAt: number): Promise<void> {
-    if (rows.length === 0) return;
-    const keys = keyFields(view);
-    const nk = keys.length;
-    const lists = view.features.map((f) => f.valueType.list);
-    const nf = lists.length;
-    const numericKey = keys.map((k) => k.type !== 'string');
-    const values = rows.map((r) => {
-      const out = new Array<unknown>(nk + nf + 3);
-      out[0] = view.version;
-      out[1] = r.asOf;
-      const parts = splitKey(r.key, nk);
-      for (let i = 0; i < nk; i++) {
-        const p = parts[i] ?? '';
-        out[2 + i] = numericKey[i] === true ? Number(p) : p;
-      }
-      for (let i = 0; i < nf; i++) {
-        const v = r.values[i];
-        out[2 + nk + i] = v === undefined ? (lists[i] === true ? [] : null) : v;
-      }
-      out[2 + nk + nf] = writtenAt;
-      return out;
-    });
-    await this.client.insert({
-      table: this.table(featuresTable(view.name)),
-      values,
-      format: 'JSONCompactEachRow',
-      columns: historyColumns(view),
-    });
+  appendHistory(view: ViewIR, rows: readonly HistoryRow[], writtenAt: number): Promise<void> {
+    return this.appendEncodedHistory(view, encodeHistoryCompact(view, rows, writtenAt));
   }
 
-  async appendEvents(
-    source: SourceIR,
-    rows: readonly ArchiveRow[],
-    ingestedAt: number,
-  ): Promise<void> {
-    if (rows.length === 0) return;
-    const fields = source.schema.map((f) => f.name);
-    const values = rows.map((a) => {
-      const out: unknown[] = [
-        a.eventTime,
-        a.topic,
-        a.partition,
-        a.offset,
-        a.late ? 1 : 0,
-        ingestedAt,
-      ];
-      for (const f of fields) out.push(a.row[f] ?? null);
-      return out;
-    });
-    await this.client.insert({
-      table: this.table(eventsTable(source.name)),
-      values,
-      format: 'JSONCompactEachRow',
-      columns: archiveColumns(source),
-    });
+  appendEvents(source: SourceIR, rows: readonly ArchiveRow[], ingestedAt: number): Promise<void> {
+    return this.appendEncodedEvents(source, encodeEventsCompact(source, rows, ingestedAt));
+  }
+
+  get encoded(): EncodedAppends {
+    return this;
+  }
+
+  appendEncodedHistory(view: ViewIR, encoded: string): Promise<void> {
+    const table = this.table(featuresTable(view.name));
+    return insertCompact(this.client, table, historyInsertColumns(view), encoded);
+  }
+
+  appendEncodedEvents(source: SourceIR, encoded: string): Promise<void> {
+    const table = this.table(eventsTable(source.name));
+    return insertCompact(this.client, table, eventsInsertColumns(source), encoded);
   }
 
   async readHistory(

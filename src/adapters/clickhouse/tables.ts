@@ -55,11 +55,6 @@ export function valueColumnType(t: ValueTypeIR): string {
   return t.nullable ? `Nullable(${base})` : base;
 }
 
-/** The archive table's columns, quoted, in the order compact inserts (`appendEvents`) send them. */
-export function archiveColumns(source: ViewIR['source']): [string, ...string[]] {
-  return [EVENT_TIME_COLUMN, ...ARCHIVE_COLUMNS, ...source.schema.map((f) => quoteIdent(f.name))];
-}
-
 export function createEventsTable(db: string, source: ViewIR['source']): string {
   const cols = source.schema.map((f) => `${quoteIdent(f.name)} ${fieldType(f)}`);
   return `CREATE TABLE IF NOT EXISTS ${quoteIdent(db)}.${quoteIdent(eventsTable(source.name))} (
@@ -90,17 +85,6 @@ export function featureColumns(view: ViewIR): { name: string; type: string; feat
     type: valueColumnType(f.valueType),
     feature: f,
   }));
-}
-
-/** The history table's columns, quoted, in the order compact inserts (`appendHistory`) send them. */
-export function historyColumns(view: ViewIR): [string, ...string[]] {
-  return [
-    'version',
-    'as_of',
-    ...keyFields(view).map((k) => quoteIdent(k.name)),
-    ...view.features.map((f) => quoteIdent(f.name)),
-    '_written_at',
-  ];
 }
 
 export function createFeaturesTable(db: string, view: ViewIR): string {

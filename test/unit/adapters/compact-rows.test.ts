@@ -1,12 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import {
+  encodeEventsCompact,
   encodeHistoryCompact,
+  eventsInsertColumns,
   historyInsertColumns,
-} from '../../../src/adapters/clickhouse/history-encoding.js';
+} from '../../../src/adapters/clickhouse/compact-rows.js';
 import { compileView } from '../../../src/core/topology/compile.js';
 import { entity, featureView, field, source } from '../../../src/index.js';
 
-describe('encodeHistoryCompact (history rows encoded by worker threads)', () => {
+describe('compact rows (history and archive rows encoded by worker threads)', () => {
   const store = entity('store', { keys: ['region', 'shop'] });
   const sales = source('enc_sales', {
     topic: 'enc_sales',
@@ -70,5 +72,39 @@ describe('encodeHistoryCompact (history rows encoded by worker threads)', () => 
       '`region`, `shop`, `version`, `as_of`, `n`, `mean`, `note`, `recent`, `_written_at`',
     );
     expect(encodeHistoryCompact(view, [], 1)).toBe('');
+  });
+
+  it('writes one JSON array per archived event: time, coordinates, ingest time, fields', () => {
+    const text = encodeEventsCompact(
+      view.source,
+      [
+        {
+          row: { region: 'eu', shop: 42, amount: 2.5, note: 'tab\there', at: 1_500 },
+          eventTime: 1_500,
+          topic: 'enc_sales',
+          partition: 3,
+          offset: 17,
+          late: false,
+        },
+        {
+          row: { region: 'us', shop: 7, amount: 1, at: 900 },
+          eventTime: 900,
+          topic: 'enc_sales',
+          partition: 3,
+          offset: 18,
+          late: true,
+        },
+      ],
+      77,
+    );
+    const lines = text.trimEnd().split('\n');
+    expect(lines.map((l) => JSON.parse(l) as unknown)).toEqual([
+      [1_500, 'enc_sales', 3, 17, 0, 77, 'eu', 42, 2.5, 'tab\there', 1_500],
+      [900, 'enc_sales', 3, 18, 1, 77, 'us', 7, 1, null, 900],
+    ]);
+    expect(eventsInsertColumns(view.source)).toBe(
+      '`event_time`, `_topic`, `_partition`, `_offset`, `_late`, `_ingested_at`, `region`, `shop`, `amount`, `note`, `at`',
+    );
+    expect(encodeEventsCompact(view.source, [], 1)).toBe('');
   });
 });
