@@ -65,6 +65,21 @@ export interface Aggregator<IR = unknown> {
    * window's). False when unsure. Law: `unaffectedBy(merge(a, b), a) ⇒ merge(a, b) ≅ b`.
    */
   readonly unaffectedBy?: (whole: IR, part: IR) => boolean;
+  /**
+   * For ops without `retract` (sketches): a sliding window's tiles `tiles[from..to)` leave it
+   * while `tiles[to..end)` stay; `whole` holds every event of `tiles[from..end)`. Returns what
+   * merging `tiles[to..end)` alone would give (possibly `whole`, mutated) — or undefined when
+   * that cannot be had exactly without the merge (then `whole` may have been changed and the
+   * caller re-merges the remaining tiles). Law: when defined,
+   * `expire(fold(tiles[from..end)), tiles, from, to, end) ≅ fold(tiles[to..end))`, exactly.
+   */
+  readonly expire?: (
+    whole: IR,
+    tiles: readonly IR[],
+    from: number,
+    to: number,
+    end: number,
+  ) => IR | undefined;
   /** An independent copy. */
   clone(ir: IR): IR;
   /** The feature value; the op's empty value for an empty IR (see semantics.md). */

@@ -127,6 +127,48 @@ export function storeMerge(a: BinStore, b: BinStore, maxBins: number): void {
   if (ak.length > maxBins) collapseLowest(a, ak.length - maxBins);
 }
 
+/**
+ * Subtracts `b`'s counts from `a` (mutating only `a`), dropping bins that reach 0 — exact when
+ * `a` holds `b`'s values and has never collapsed. False (with `a` partly changed) when `b` has a
+ * bin `a` lacks or holds more of: `a` did not contain `b`.
+ */
+export function storeSubtract(a: BinStore, b: BinStore): boolean {
+  const bk = b.keys;
+  const bc = b.counts;
+  const nb = bk.length;
+  if (nb === 0) return true;
+  const ak = a.keys;
+  const ac = a.counts;
+  const na = ak.length;
+  let i = 0;
+  let w = 0;
+  for (let j = 0; j < nb; j++) {
+    const key = bk[j] ?? 0;
+    while (i < na && (ak[i] ?? 0) < key) {
+      ak[w] = ak[i] ?? 0;
+      ac[w] = ac[i] ?? 0;
+      w++;
+      i++;
+    }
+    if (i >= na || ak[i] !== key) return false;
+    const left = (ac[i] ?? 0) - (bc[j] ?? 0);
+    if (left < 0) return false;
+    if (left > 0) {
+      ak[w] = key;
+      ac[w] = left;
+      w++;
+    }
+    i++;
+  }
+  for (; i < na; i++, w++) {
+    ak[w] = ak[i] ?? 0;
+    ac[w] = ac[i] ?? 0;
+  }
+  ak.length = w;
+  ac.length = w;
+  return true;
+}
+
 /** Folds the lowest `extra` bins into the next one up and removes them. */
 function collapseLowest(s: BinStore, extra: number): void {
   const keys = s.keys;

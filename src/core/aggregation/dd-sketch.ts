@@ -6,6 +6,7 @@ import {
   storeDecode,
   storeEncode,
   storeMerge,
+  storeSubtract,
   storeTotal,
 } from './bin-store.js';
 
@@ -99,6 +100,45 @@ export class DDSketch {
     if (b.min < a.min) a.min = b.min;
     if (b.max > a.max) a.max = b.max;
     return a;
+  }
+
+  /**
+   * Removes the expired `tiles[from..to)` from `whole` — which holds every value of
+   * `tiles[from..end)` — leaving exactly the merge of the remaining `tiles[to..end)`: bin counts
+   * are integers (subtraction is exact) and min/max come from the remaining tiles' own. False
+   * when a bin limit may have collapsed bins of `whole` (its counts are no longer per bin).
+   */
+  expire(
+    whole: DDSketchState,
+    tiles: readonly DDSketchState[],
+    from: number,
+    to: number,
+    end: number,
+  ): boolean {
+    if (whole.pos.keys.length >= this.maxBins || whole.neg.keys.length >= this.maxBins) return false;
+    let extremes = false;
+    for (let k = from; k < to; k++) {
+      const t = tiles[k];
+      if (t === undefined || t.count === 0) continue;
+      if (!storeSubtract(whole.pos, t.pos) || !storeSubtract(whole.neg, t.neg)) return false;
+      whole.zero -= t.zero;
+      whole.count -= t.count;
+      if (t.min <= whole.min || t.max >= whole.max) extremes = true;
+    }
+    if (whole.zero < 0 || whole.count < 0) return false;
+    if (extremes) {
+      let min = Number.POSITIVE_INFINITY;
+      let max = Number.NEGATIVE_INFINITY;
+      for (let k = to; k < end; k++) {
+        const t = tiles[k];
+        if (t === undefined || t.count === 0) continue;
+        if (t.min < min) min = t.min;
+        if (t.max > max) max = t.max;
+      }
+      whole.min = min;
+      whole.max = max;
+    }
+    return true;
   }
 
   /** The estimated lower q-quantile (see the class comment), or null when empty. */

@@ -48,6 +48,15 @@ export class DistinctCountAggregator implements Aggregator<HllState> {
     return this.hll.merge(a, b);
   }
 
+  /** Sparse windows forget an expired tile's hashes that no remaining tile holds (exact). */
+  readonly expire = (
+    whole: HllState,
+    tiles: readonly HllState[],
+    from: number,
+    to: number,
+    end: number,
+  ): HllState | undefined => (this.hll.expire(whole, tiles, from, to, end) ? whole : undefined);
+
   clone(ir: HllState): HllState {
     return this.hll.clone(ir);
   }

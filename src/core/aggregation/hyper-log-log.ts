@@ -165,6 +165,36 @@ export class HyperLogLog {
     if (a.size > this.sparseLimit) this.toDense(a);
   }
 
+  /**
+   * Removes from sparse `whole` — the union of `tiles[from..end)` — the hashes of the expired
+   * `tiles[from..to)` that no remaining tile `tiles[to..end)` holds, leaving exactly the sparse
+   * union of the remaining tiles (the state is a function of the set). Costs a binary search per
+   * expired hash and remaining tile, instead of re-merging every remaining tile. False when
+   * `whole` is dense (registers cannot forget a hash; the caller re-merges).
+   */
+  expire(whole: HllState, tiles: readonly HllState[], from: number, to: number, end: number): boolean {
+    if (whole.dense !== null) return false;
+    // A sparse union has sparse parts; anything else is not a state this can reduce.
+    for (let k = from; k < end; k++) if (tiles[k]?.dense !== null) return false;
+    for (let k = from; k < to; k++) {
+      const t = tiles[k] as HllState;
+      for (let i = 0; i < t.size; i++) {
+        const h = t.sparse[i] ?? 0;
+        let kept = false;
+        for (let j = to; j < end && !kept; j++) {
+          const r = tiles[j] as HllState;
+          kept = indexOf(r.sparse, r.size, h) >= 0;
+        }
+        if (kept) continue;
+        const at = indexOf(whole.sparse, whole.size, h);
+        if (at < 0) continue; // an earlier expired tile held it too
+        whole.sparse.copyWithin(at, at + 1, whole.size);
+        whole.size--;
+      }
+    }
+    return true;
+  }
+
   clone(s: HllState): HllState {
     const out = new HllState(s.size === 0 ? EMPTY_HASHES : s.sparse.slice(0, s.size));
     out.size = s.size;
@@ -230,6 +260,18 @@ export class HyperLogLog {
     s.size = size;
     return s;
   }
+}
+
+/** Position of `h` in the ascending `keys[0..size)`, or −1. */
+function indexOf(keys: Uint32Array, size: number, h: number): number {
+  let lo = 0;
+  let hi = size;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if ((keys[mid] ?? 0) < h) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo < size && keys[lo] === h ? lo : -1;
 }
 
 /** Ertl's σ(x) = x + Σₖ x^(2^k)·2^(k−1), k ≥ 1, for the share of empty registers. */

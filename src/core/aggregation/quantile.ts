@@ -48,6 +48,16 @@ export class QuantileAggregator implements Aggregator<DDSketchState> {
     return this.sketch.merge(a, b);
   }
 
+  /** Windows subtract an expired tile's bins (integer counts: exact) unless bins collapsed. */
+  readonly expire = (
+    whole: DDSketchState,
+    tiles: readonly DDSketchState[],
+    from: number,
+    to: number,
+    end: number,
+  ): DDSketchState | undefined =>
+    this.sketch.expire(whole, tiles, from, to, end) ? whole : undefined;
+
   clone(ir: DDSketchState): DDSketchState {
     return this.sketch.clone(ir);
   }

@@ -1,6 +1,7 @@
 import type { FeatureValue, Scalar } from '../aggregation/aggregator.js';
 import { EntityState } from './entity-state.js';
 import { tileStart } from './resolution.js';
+import type { TileDeque } from './tile-deque.js';
 import { TimerQueue } from './timer-queue.js';
 import type { FeaturePlan, ViewPlan } from './view-plan.js';
 
@@ -183,24 +184,47 @@ function advanceWindows(plan: ViewPlan, s: EntityState, T: number): void {
     const d = s.tiles[f.series];
     if (d === undefined) continue;
     const start = windowStart(f, T);
-    const agg = f.aggregator;
-    let i = s.windowHead[f.index] ?? d.head;
+    const head = s.windowHead[f.index] ?? d.head;
+    let i = head;
     if (i >= d.end || (d.starts[i] ?? Infinity) >= start) continue;
-    let recompute = false;
-    let running = s.running[f.index];
-    while (i < d.end && (d.starts[i] ?? Infinity) < start) {
-      if (f.invertible && agg.retract !== undefined) running = agg.retract(running, d.irs[i]);
-      else if (!recompute && agg.unaffectedBy?.(running, d.irs[i]) !== true) recompute = true;
-      i++;
-    }
+    while (i < d.end && (d.starts[i] ?? Infinity) < start) i++;
     s.windowHead[f.index] = i;
-    if (recompute || i === d.end) {
-      running = agg.empty();
-      for (let j = i; j < d.end; j++) running = agg.merge(running, d.irs[j]);
-    }
-    s.running[f.index] = running;
+    s.running[f.index] = expireTiles(f, s.running[f.index], d, head, i);
     s.stale[f.index] = true;
   }
+}
+
+/**
+ * The aggregate of `f`'s window once tiles `[from, to)` of `d` left it (`running` held
+ * `[from, end)`): retracted (invertible ops), kept (`unaffectedBy`), reduced (`expire`:
+ * sketches), or else re-merged from the remaining tiles. May mutate `running`.
+ */
+function expireTiles(
+  f: FeaturePlan,
+  running: unknown,
+  d: TileDeque,
+  from: number,
+  to: number,
+): unknown {
+  const agg = f.aggregator;
+  if (to < d.end) {
+    if (f.invertible && agg.retract !== undefined) {
+      let acc = running;
+      for (let i = from; i < to; i++) acc = agg.retract(acc, d.irs[i]);
+      return acc;
+    }
+    if (agg.expire !== undefined) {
+      const reduced = agg.expire(running, d.irs, from, to, d.end);
+      if (reduced !== undefined) return reduced;
+    } else if (agg.unaffectedBy !== undefined) {
+      let kept = true;
+      for (let i = from; i < to && kept; i++) kept = agg.unaffectedBy(running, d.irs[i]);
+      if (kept) return running;
+    }
+  }
+  let acc = agg.empty();
+  for (let j = to; j < d.end; j++) acc = agg.merge(acc, d.irs[j]);
+  return acc;
 }
 
 /** Applies one event at settled time `t` to tiles and runnings. */
@@ -333,18 +357,11 @@ function projectOnline(plan: ViewPlan, s: EntityState, A: number): FeatureValue[
       const d = s.tiles[f.series];
       from = windowStart(f, A);
       acc = agg.clone(s.running[f.index]);
-      let i = s.windowHead[f.index] ?? 0;
-      if (d !== undefined && i < d.end && (d.starts[i] ?? Infinity) < from) {
-        let recompute = false;
-        while (i < d.end && (d.starts[i] ?? Infinity) < from) {
-          if (f.invertible && agg.retract !== undefined) acc = agg.retract(acc, d.irs[i]);
-          else if (!recompute && agg.unaffectedBy?.(acc, d.irs[i]) !== true) recompute = true;
-          i++;
-        }
-        if (recompute || i === d.end) {
-          acc = agg.empty();
-          for (let j = i; j < d.end; j++) acc = agg.merge(acc, d.irs[j]);
-        }
+      const head = s.windowHead[f.index] ?? 0;
+      if (d !== undefined && head < d.end && (d.starts[head] ?? Infinity) < from) {
+        let i = head;
+        while (i < d.end && (d.starts[i] ?? Infinity) < from) i++;
+        acc = expireTiles(f, acc, d, head, i);
       }
     } else if (f.kind === 1) {
       const ir = tumblingTile(f, s, A);
