@@ -1,5 +1,6 @@
 import { splitKey } from '../../core/topology/event-reader.js';
 import type { ViewIR } from '../../core/topology/ir.js';
+import type { FeatureValue } from '../../core/aggregation/aggregator.js';
 import type { HistoryRow } from '../../core/windowing/partition-runtime.js';
 import type { ArchiveRow, SourceIR } from '../../ports/history-store.js';
 import { ARCHIVE_COLUMNS, EVENT_TIME_COLUMN, keyFields, quoteIdent } from './tables.js';
@@ -9,15 +10,20 @@ import { ARCHIVE_COLUMNS, EVENT_TIME_COLUMN, keyFields, quoteIdent } from './tab
  * of `historyInsertColumns` / `eventsInsertColumns`. Pure — no client — so worker threads encode
  * their own output and the engine's main thread only forwards text (the stream writes ≈ 3
  * history rows and one archive row per event; backfills write millions).
- *
- * JSON.stringify of one reused array per row: the native serializer is faster than building a
- * line by hand (number → shortest text dominates either way).
  */
 
 /** Names this encoding (`EncodedAppends.format` / `OfflineEncoders.format`). */
 export const COMPACT_ROWS_FORMAT = 'clickhouse/JSONCompactEachRow';
 
-/** History rows (`features_{view}`), as of their `asOf`, written at `writtenAt`. */
+/**
+ * History rows (`features_{view}`), as of their `asOf`, written at `writtenAt`.
+ *
+ * An entity's rows come one after another (settling walks an entity through its times) and most
+ * of their values repeat — a decay row changes one window's value, and the windowing reuses the
+ * unchanged values themselves — so the text of each feature's previous value is reused while the
+ * value is the same (===; the text depends on the value alone): most rows format one or two
+ * numbers instead of every feature.
+ */
 export function encodeHistoryCompact(
   view: ViewIR,
   rows: readonly HistoryRow[],
@@ -29,30 +35,45 @@ export function encodeHistoryCompact(
   const lists = view.features.map((f) => f.valueType.list);
   const nk = keys.length;
   const nf = lists.length;
-  const version = view.version;
-  const line: unknown[] = new Array<unknown>(nk + nf + 3);
+  const middle = `,${JSON.stringify(view.version)},`;
+  const tail = `,${JSON.stringify(writtenAt)}]`;
+  const texts: string[] = new Array<string>(nf).fill('null');
+  const keyParts: unknown[] = new Array<unknown>(nk);
   const lines: string[] = new Array<string>(rows.length);
+  let prevKey: string | undefined;
+  let prevValues: readonly FeatureValue[] | undefined;
+  let keyText = '';
   for (let r = 0; r < rows.length; r++) {
     const row = rows[r] as HistoryRow;
-    if (nk === 1) line[0] = numeric[0] === true ? Number(row.key) : row.key;
-    else {
-      const parts = splitKey(row.key, nk);
-      for (let i = 0; i < nk; i++) {
-        const p = parts[i] ?? '';
-        line[i] = numeric[i] === true ? Number(p) : p;
+    if (row.key !== prevKey) {
+      prevKey = row.key;
+      if (nk === 1) keyText = JSON.stringify(numeric[0] === true ? Number(row.key) : row.key);
+      else {
+        const parts = splitKey(row.key, nk);
+        for (let i = 0; i < nk; i++) {
+          const p = parts[i] ?? '';
+          keyParts[i] = numeric[i] === true ? Number(p) : p;
+        }
+        keyText = JSON.stringify(keyParts).slice(1, -1);
       }
     }
-    line[nk] = version;
-    line[nk + 1] = row.asOf;
     const values = row.values;
+    let line = `[${keyText}${middle}${JSON.stringify(row.asOf)}`;
     for (let i = 0; i < nf; i++) {
       const v = values[i];
-      line[nk + 2 + i] = v === undefined ? (lists[i] === true ? [] : null) : v;
+      if (prevValues === undefined || v !== prevValues[i])
+        texts[i] = v === undefined ? (lists[i] === true ? '[]' : 'null') : valueText(v);
+      line += `,${texts[i] ?? 'null'}`;
     }
-    line[nk + 2 + nf] = writtenAt;
-    lines[r] = JSON.stringify(line);
+    lines[r] = line + tail;
+    prevValues = values;
   }
   return `${lines.join('\n')}\n`;
+}
+
+/** A value's JSON text as `JSON.stringify` writes it inside an array (non-finite → null). */
+function valueText(v: FeatureValue): string {
+  return JSON.stringify(v) ?? 'null';
 }
 
 /** The column list of `encodeHistoryCompact` rows (table order may differ after ALTERs). */

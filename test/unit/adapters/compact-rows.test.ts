@@ -1,4 +1,7 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import type { FeatureValue } from '../../../src/core/aggregation/aggregator.js';
+import type { HistoryRow } from '../../../src/core/windowing/partition-runtime.js';
 import {
   encodeEventsCompact,
   encodeHistoryCompact,
@@ -72,6 +75,52 @@ describe('compact rows (history and archive rows encoded by worker threads)', ()
       '`region`, `shop`, `version`, `as_of`, `n`, `mean`, `note`, `recent`, `_written_at`',
     );
     expect(encodeHistoryCompact(view, [], 1)).toBe('');
+  });
+
+  it('equals one JSON.stringify per row, also when rows of an entity share values', () => {
+    const naive = (rows: readonly HistoryRow[], writtenAt: number): string =>
+      rows
+        .map((r) => {
+          const [region = '', shop = ''] = r.key.split('|');
+          return `${JSON.stringify([region, Number(shop), view.version, r.asOf, ...r.values, writtenAt])}\n`;
+        })
+        .join('');
+    const value = fc.oneof(
+      fc.constant(null),
+      fc.integer({ min: -3, max: 3 }),
+      fc.constantFrom(0.1, -0, Number.NaN, Number.POSITIVE_INFINITY, 1e21),
+    );
+    const rowsArb = fc.array(
+      fc.record({
+        entity: fc.integer({ min: 0, max: 2 }),
+        // Which of the previous row's values to reuse (the windowing reuses unchanged values).
+        reuse: fc.array(fc.boolean(), { minLength: 4, maxLength: 4 }),
+        fresh: fc.tuple(
+          value,
+          value,
+          fc.constantFrom(null, 'x', 'y\n"z"'),
+          fc.array(value, { maxLength: 2 }),
+        ),
+      }),
+      { maxLength: 30 },
+    );
+    fc.assert(
+      fc.property(rowsArb, (specs) => {
+        let prev: FeatureValue[] | undefined;
+        const rows: HistoryRow[] = specs.map((spec, i) => {
+          const fresh = spec.fresh.map((v) =>
+            Array.isArray(v) ? v.filter((x) => x !== null) : v,
+          ) as FeatureValue[];
+          const values = fresh.map((v, j) =>
+            prev !== undefined && spec.reuse[j] === true ? (prev[j] ?? null) : v,
+          );
+          prev = values;
+          return { key: `r${spec.entity}|${spec.entity * 10}`, asOf: 1_000 + i, values };
+        });
+        expect(encodeHistoryCompact(view, rows, 5)).toBe(rows.length === 0 ? '' : naive(rows, 5));
+      }),
+      { numRuns: 300 },
+    );
   });
 
   it('writes one JSON array per archived event: time, coordinates, ingest time, fields', () => {
