@@ -58,14 +58,12 @@ export function encodeHistoryCompact(
       }
     }
     const values = row.values;
-    let line = `[${keyText}${middle}${JSON.stringify(row.asOf)}`;
     for (let i = 0; i < nf; i++) {
       const v = values[i];
       if (prevValues === undefined || v !== prevValues[i])
         texts[i] = v === undefined ? (lists[i] === true ? '[]' : 'null') : valueText(v);
-      line += `,${texts[i] ?? 'null'}`;
     }
-    lines[r] = line + tail;
+    lines[r] = `[${keyText}${middle}${row.asOf},${texts.join(',')}${tail}`;
     prevValues = values;
   }
   return `${lines.join('\n')}\n`;
