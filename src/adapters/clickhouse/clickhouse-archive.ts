@@ -211,5 +211,4 @@ export class ClickHouseEncodedHistory implements EncodedHistorySink {
     const table = `${quoteIdent(this.database)}.${quoteIdent(featuresTable(view.name))}`;
     return insertCompact(this.client, table, historyInsertColumns(view), encoded);
   }
-
 }

@@ -3,7 +3,8 @@ import type { ViewIR } from '../../core/topology/ir.js';
 import type { FeatureValue } from '../../core/aggregation/aggregator.js';
 import type { HistoryRow } from '../../core/windowing/partition-runtime.js';
 import type { ArchiveRow, SourceIR } from '../../ports/history-store.js';
-import { ARCHIVE_COLUMNS, EVENT_TIME_COLUMN, keyFields, quoteIdent } from './tables.js';
+import { ARCHIVE_COLUMNS, EVENT_TIME_COLUMN } from '../../core/topology/reserved-columns.js';
+import { keyFields, quoteIdent } from './tables.js';
 
 /*
  * Rows in ClickHouse's JSONCompactEachRow format: one JSON array per line, in the column order

@@ -1,17 +1,12 @@
 import type { FeatureIR, FieldIR, ValueTypeIR, ViewIR } from '../../core/topology/ir.js';
+import { EVENT_TIME_COLUMN } from '../../core/topology/reserved-columns.js';
 
 /**
  * The ClickHouse layout (README "ClickHouse layout"): one source of truth for table and column
- * names and types. SQL here runs unchanged on the embedded engine and on a current server.
+ * names and types (the columns the DSL keeps users from naming — event time, archive coordinates,
+ * history columns — are in core/topology/reserved-columns.ts). SQL here runs unchanged on the
+ * embedded engine and on a current server.
  */
-export const EVENT_TIME_COLUMN = 'event_time';
-export const ARCHIVE_COLUMNS = [
-  '_topic',
-  '_partition',
-  '_offset',
-  '_late',
-  '_ingested_at',
-] as const;
 
 export function eventsTable(source: string): string {
   return `events_${source}`;

@@ -1,3 +1,4 @@
+import { RESERVED_FIELD_NAMES, RESERVED_VIEW_NAMES } from './reserved-columns.js';
 import type { AggOp, Aggregator, FeatureValue } from '../aggregation/aggregator.js';
 import { createAggregator } from '../aggregation/index.js';
 import { canonicalJson, sha256Hex } from '../encoding/sha256.js';
@@ -23,7 +24,6 @@ export const VIEW_DEFAULTS = {
 const NAME = /^[a-z][a-z0-9_]{0,62}$/;
 const FIELD_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,62}$/;
 const TOPIC = /^[A-Za-z0-9._-]{1,249}$/;
-const RESERVED = new Set(['version', 'as_of', 'event_time']);
 
 export type Row = Record<string, unknown>;
 
@@ -249,6 +249,15 @@ export function compileView(def: FeatureViewDef): CompiledView {
         'use letters, digits and _ (not starting with a digit)',
       );
     }
+    if (RESERVED_FIELD_NAMES.has(name)) {
+      fail(
+        'DSL_BAD_NAME',
+        view,
+        undefined,
+        `source '${src.name}': field '${name}' is reserved (the event archive's own columns are ${[...RESERVED_FIELD_NAMES].join(', ')})`,
+        `rename the field in the schema, e.g. '${name.replace(/^_+/, '')}_at_source'`,
+      );
+    }
     const f: FieldIR = {
       name,
       type: spec.type,
@@ -314,7 +323,15 @@ export function compileView(def: FeatureViewDef): CompiledView {
   for (const key of keys) {
     const f = fields.get(key);
     if (f === undefined) unknownField(key, undefined, `entity key`);
-    else if (f.type === 'double' || f.type === 'boolean') {
+    else if (RESERVED_VIEW_NAMES.has(key)) {
+      fail(
+        'DSL_BAD_NAME',
+        view,
+        undefined,
+        `entity key '${key}' is reserved (feature history has its own ${[...RESERVED_VIEW_NAMES].join(', ')} columns)`,
+        `key the entity by a field with another name (derive one if needed, e.g. derive: { ${key}_id: … })`,
+      );
+    } else if (f.type === 'double' || f.type === 'boolean') {
       fail(
         'DSL_FIELD_TYPE',
         view,
@@ -402,12 +419,12 @@ export function compileView(def: FeatureViewDef): CompiledView {
         "finish the aggregation with a window, e.g. f.count().over('5m')",
       );
     }
-    if (!NAME.test(name) || RESERVED.has(name) || keys.includes(name)) {
+    if (!NAME.test(name) || RESERVED_VIEW_NAMES.has(name) || keys.includes(name)) {
       fail(
         'DSL_BAD_NAME',
         view,
         name,
-        'feature names must be snake_case, not reserved (version, as_of, event_time) and not a key',
+        `feature names must be snake_case, not reserved (${[...RESERVED_VIEW_NAMES].join(', ')}) and not a key`,
         "rename the feature, e.g. 'txn_count_5m'",
       );
     }

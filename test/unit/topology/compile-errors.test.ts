@@ -157,6 +157,46 @@ describe('DSL_BAD_NAME', () => {
     );
   });
 
+  it.each([['event_time'], ['_offset'], ['_ingested_at']])(
+    'rejects a schema field named like an archive column (%j)',
+    (name) => {
+      const bad = source('clash', {
+        schema: { card_id: field.string(), [name]: field.long(), ts: field.timestamp() },
+        eventTime: 'ts',
+        key: ['card_id'],
+      });
+      expectError(
+        featureView(VIEW, {
+          entity: card,
+          source: bad,
+          features: (f) => ({ n: f.count().over('1m') }),
+        }),
+        'DSL_BAD_NAME',
+        { message: ["source 'clash'", `field '${name}' is reserved`, '_topic'], fix: 'rename' },
+      );
+    },
+  );
+
+  it.each([['version'], ['as_of'], ['_written_at']])(
+    'rejects an entity key named like a history column (%j)',
+    (name) => {
+      const bad = source('clash', {
+        schema: { [name]: field.string(), ts: field.timestamp() },
+        eventTime: 'ts',
+        key: [name],
+      });
+      expectError(
+        featureView(VIEW, {
+          entity: entity('clashing', { keys: [name] }),
+          source: bad,
+          features: (f) => ({ n: f.count().over('1m') }),
+        }),
+        'DSL_BAD_NAME',
+        { message: [`entity key '${name}' is reserved`], fix: 'another name' },
+      );
+    },
+  );
+
   it('rejects a derived field that is not a column name', () => {
     expectError(
       featureView(VIEW, {
