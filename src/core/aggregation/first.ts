@@ -37,6 +37,31 @@ export class FirstAggregator implements Aggregator<TimedValue> {
     return a;
   }
 
+  /**
+   * A sliding window's first value always sits in its oldest tile, so every slide would re-merge
+   * the window; but tiles are in event-time order, so the remaining tiles' first is the first of
+   * the oldest non-empty one (ties keep the earlier part, as `merge` does).
+   */
+  readonly expire = (
+    whole: TimedValue,
+    tiles: readonly TimedValue[],
+    _from: number,
+    to: number,
+    end: number,
+  ): TimedValue => {
+    whole.has = false;
+    for (let k = to; k < end; k++) {
+      const t = tiles[k];
+      if (t?.has === true) {
+        whole.has = true;
+        whole.t = t.t;
+        whole.v = t.v;
+        break;
+      }
+    }
+    return whole;
+  };
+
   clone(ir: TimedValue): TimedValue {
     return cloneTimedValue(ir);
   }

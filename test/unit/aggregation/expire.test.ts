@@ -2,6 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { Aggregator, Scalar } from '../../../src/core/aggregation/aggregator.js';
 import { DistinctCountAggregator } from '../../../src/core/aggregation/distinct-count.js';
+import { FirstAggregator } from '../../../src/core/aggregation/first.js';
 import { QuantileAggregator } from '../../../src/core/aggregation/quantile.js';
 import { NUM_RUNS, encode, fold } from './laws.js';
 import type { Ev } from './laws.js';
@@ -47,6 +48,12 @@ const ops: {
     agg: erase(new QuantileAggregator(0.5, 0.01, 4)),
     value: fc.integer({ min: 1, max: 6 }),
     mayDecline: true,
+  },
+  {
+    name: 'first',
+    agg: erase(new FirstAggregator()),
+    value: fc.constantFrom('a', 'b', 7, true),
+    mayDecline: false,
   },
 ];
 
