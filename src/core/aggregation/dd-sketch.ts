@@ -193,14 +193,14 @@ export class DDSketch {
     return out;
   }
 
-  /** `[uvar zero][neg store][pos store]` then, when not empty, `[f64 min][f64 max]`. */
+  /** `[uvar zero][neg store][pos store]` then, when not empty, `[num min][num max]`. */
   encode(s: DDSketchState, w: ByteWriter): void {
     w.uvar(s.zero);
     storeEncode(s.neg, w);
     storeEncode(s.pos, w);
     if (s.count > 0) {
-      w.f64(s.min);
-      w.f64(s.max);
+      w.num(s.min);
+      w.num(s.max);
     }
   }
 
@@ -211,8 +211,8 @@ export class DDSketch {
     out.pos = storeDecode(r);
     out.count = out.zero + storeTotal(out.neg) + storeTotal(out.pos);
     if (out.count > 0) {
-      out.min = r.f64();
-      out.max = r.f64();
+      out.min = r.num();
+      out.max = r.num();
     }
     return out;
   }

@@ -21,7 +21,7 @@ const MIN_COMPACT = 32;
  * placed by event time. Finalizes to an array NEWEST FIRST. IR: `LastNState` (mutable).
  * Not invertible. Empty → [].
  *
- * Bytes: `[uvar k]` then k × `[f64 time][scalar]`, oldest first (scalar per scalar-codec.ts).
+ * Bytes: `[uvar k]` then k × `[num time][scalar]`, oldest first (scalar per scalar-codec.ts).
  */
 export class LastNAggregator implements Aggregator<LastNState> {
   readonly op = 'lastN';
@@ -151,7 +151,7 @@ export class LastNAggregator implements Aggregator<LastNState> {
     const len = ir.times.length;
     w.uvar(len - ir.head);
     for (let i = ir.head; i < len; i++) {
-      w.f64(ir.times[i] ?? 0);
+      w.num(ir.times[i] ?? 0);
       writeScalar(w, ir.values[i]!);
     }
   }
@@ -160,7 +160,7 @@ export class LastNAggregator implements Aggregator<LastNState> {
     const out = new LastNState();
     const k = r.uvar();
     for (let i = 0; i < k; i++) {
-      out.times.push(r.f64());
+      out.times.push(r.num());
       out.values.push(readScalar(r));
     }
     return out;

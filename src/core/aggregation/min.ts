@@ -3,7 +3,7 @@ import type { Aggregator, FeatureValue, Scalar } from './aggregator.js';
 
 /**
  * `min`: the smallest value. IR: a number (immutable), `NaN` while empty — so ±Infinity stay
- * ordinary values. Not invertible. Empty → null. Encoded as f64 (NaN round-trips as NaN).
+ * ordinary values. Not invertible. Empty → null. Encoded as `num` (bytes.ts; NaN round-trips as NaN).
  * Ties (including 0 vs -0) keep the earlier value.
  */
 export class MinAggregator implements Aggregator<number> {
@@ -41,10 +41,10 @@ export class MinAggregator implements Aggregator<number> {
   }
 
   encode(ir: number, w: ByteWriter): void {
-    w.f64(ir);
+    w.num(ir);
   }
 
   decode(r: ByteReader): number {
-    return r.f64();
+    return r.num();
   }
 }

@@ -16,7 +16,7 @@ import {
  * values of magnitude 0 or ≥ 2.2250738585072014e-308, as long as fewer than 2048 bins per sign
  * are needed (≈ 17 decades of magnitude at α = 0.01); beyond that the lowest magnitudes collapse.
  *
- * Bytes: `[uvar zeros][negative store][positive store][f64 min][f64 max]` (min/max when not
+ * Bytes: `[uvar zeros][negative store][positive store][num min][num max]` (min/max when not
  * empty); a store is `[uvar bins][svar first index][uvar index deltas][uvar counts]`.
  */
 export class QuantileAggregator implements Aggregator<DDSketchState> {

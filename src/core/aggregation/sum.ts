@@ -19,8 +19,8 @@ function add(ir: SumState, x: number): void {
  * with compensation, so a sliding window retracting expired tiles keeps an error of about
  * 2ε·|value| + O(k·ε²)·Σ|xᵢ| after k operations — far inside the 1e-9 relative contract even when
  * the window value is small next to what passed through it. Integer sums are exact while every
- * partial sum stays within ±2^53. Empty → 0. Encoded as a varint `2n + (c ≠ 0)`, the sum as f64
- * and the compensation as f64 only when it is not 0 (bit-exact; most tiles carry none).
+ * partial sum stays within ±2^53. Empty → 0. Encoded as a varint `2n + (c ≠ 0)`, the sum as `num` (a
+ * short decimal as a varint, else f64; bytes.ts) and the compensation as f64 only when it is not 0 (bit-exact; most tiles carry none).
  */
 export class SumAggregator implements Aggregator<SumState> {
   readonly op: AggOp = 'sum';
@@ -78,13 +78,13 @@ export class SumAggregator implements Aggregator<SumState> {
     const c = ir[2] ?? 0;
     const compensated = c !== 0 || Object.is(c, -0);
     w.uvar(2 * (ir[0] ?? 0) + (compensated ? 1 : 0));
-    w.f64(ir[1] ?? 0);
+    w.num(ir[1] ?? 0);
     if (compensated) w.f64(c);
   }
 
   decode(r: ByteReader): SumState {
     const head = r.uvar();
-    const s = r.f64();
+    const s = r.num();
     return [Math.floor(head / 2), s, head % 2 === 1 ? r.f64() : 0];
   }
 }

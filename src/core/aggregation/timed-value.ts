@@ -19,14 +19,14 @@ export function cloneTimedValue(ir: TimedValue): TimedValue {
   return out;
 }
 
-/** `[tag 0]` when empty, else `[scalar][f64 t]` (see scalar-codec.ts). */
+/** `[tag 0]` when empty, else `[scalar][num t]` (see scalar-codec.ts). */
 export function encodeTimedValue(ir: TimedValue, w: ByteWriter): void {
   if (!ir.has) {
     w.u8(SCALAR_ABSENT);
     return;
   }
   writeScalar(w, ir.v);
-  w.f64(ir.t);
+  w.num(ir.t);
 }
 
 export function decodeTimedValue(r: ByteReader): TimedValue {
@@ -34,7 +34,7 @@ export function decodeTimedValue(r: ByteReader): TimedValue {
   const tag = r.u8();
   if (tag === SCALAR_ABSENT) return out;
   out.v = readScalarBody(tag, r);
-  out.t = r.f64();
+  out.t = r.num();
   out.has = true;
   return out;
 }

@@ -69,11 +69,15 @@ export class EntityState {
 }
 
 /**
- * 2: tile series shared by ops with the same IR (sum/mean, variance/stddev) and the compact sum
- * encoding. Format 1 bytes (written before) are refused with a message: rebuild the state with
+ * 3: doubles of sums, min/max, quantile extremes and event times as `num` (a short decimal as a
+ * varint, else f64 — bytes.ts). 2: tile series shared by ops with the same IR (sum/mean,
+ * variance/stddev) and the compact sum encoding; still read (its doubles are plain f64), so
+ * state written by the previous release keeps working and is rewritten as 3 when it changes.
+ * Format 1 bytes are refused with a message: rebuild the state with
  * `featurestream backfill <view> --seed-online` or drop the view's state keys.
  */
-const STATE_FORMAT = 2;
+const STATE_FORMAT = 3;
+const READABLE_FORMAT_F64 = 2;
 const NEG_INF = -(2 ** 53);
 
 function writeTime(w: ByteWriter, t: number): void {
@@ -141,10 +145,11 @@ function writeEntity(plan: ViewPlan, s: EntityState, w: ByteWriter): void {
 export function decodeEntity(plan: ViewPlan, key: string, bytes: Uint8Array): EntityState {
   const r = new ByteReader(bytes);
   const format = r.u8();
-  if (format !== STATE_FORMAT)
+  if (format !== STATE_FORMAT && format !== READABLE_FORMAT_F64)
     throw new RangeError(
-      `entity state format ${format} is not supported (expected ${STATE_FORMAT}): state written by an older featurestream — rebuild it with \`featurestream backfill <view> --seed-online\` or delete the view's state keys and replay`,
+      `entity state format ${format} is not supported (expected ${READABLE_FORMAT_F64} or ${STATE_FORMAT}): state written by an older featurestream — rebuild it with \`featurestream backfill <view> --seed-online\` or delete the view's state keys and replay`,
     );
+  r.numAsF64 = format === READABLE_FORMAT_F64;
   const s = new EntityState(key, plan);
   s.persisted = true;
   s.fence = r.svar();
