@@ -69,14 +69,23 @@ export class ByteWriter {
    * other doubles 9.
    */
   num(v: number): void {
-    if (v === v && Math.abs(v) < NUM_MAX_MANTISSA && !Object.is(v, -0)) {
-      for (let k = 0; k < NUM_POW10.length; k++) {
-        const p = NUM_POW10[k] as number;
-        const m = Math.round(v * p);
-        if (Math.abs(m) >= NUM_MAX_MANTISSA) break;
-        if (m / p === v) {
-          this.svar(m * 8 + k);
-          return;
+    // -0 has no decimal form (0 / 1 is +0). Integers (times, counts) need no search; doubles that
+    // are no short decimal mostly fail already at the most digits and go straight to f64
+    // (skipping a rare shorter form would cost bytes, never exactness: the reader follows k).
+    if (!Object.is(v, -0)) {
+      if (Math.round(v) === v && Math.abs(v) < NUM_MAX_MANTISSA) {
+        this.svar(v * 8);
+        return;
+      }
+      const top = NUM_POW10[NUM_POW10.length - 1] as number;
+      if (Math.abs(v) < NUM_MAX_MANTISSA / top && Math.round(v * top) / top === v) {
+        for (let k = 1; k < NUM_POW10.length; k++) {
+          const p = NUM_POW10[k] as number;
+          const m = Math.round(v * p);
+          if (m / p === v) {
+            this.svar(m * 8 + k);
+            return;
+          }
         }
       }
     }
