@@ -67,8 +67,8 @@ const COUNTRIES = ['US', 'GB', 'DE', 'FR', 'NL', 'ES', 'IT', 'CA', 'BR', 'IN'];
 /**
  * Events in chunks: 100k+ cards with a skewed (Zipf-like) activity, event time advancing `--span`
  * (default 1 h) over the whole run, 2% arriving up to 3 s late. With the default span the 1m/5m/1h
- * windows slide but the 24h and 7d windows only fill; `--span 3d` makes them slide too (their
- * sketches re-merge tiles at each expiry, which the default run does not measure).
+ * windows slide but the 24h and 7d windows only fill; `--span 10d` makes them slide too (the
+ * steady state of a long-running stream: tiles leave every window, sketches expire them).
  */
 function* chunks(seed: number): Generator<Row[]> {
   const r = prng(seed);

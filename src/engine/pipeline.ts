@@ -386,7 +386,7 @@ export class Pipeline {
         ),
       ];
     }
-    const now = this.clock();
+    const now = out.nowMs;
     return [
       timed('archive', out.archive.length, () => history.appendEvents(source, out.archive, now)),
       ...out.views.map((vo, i) => {

@@ -54,19 +54,27 @@ export interface BatchOutput {
   readonly deadLetters: DeadLetter[];
   readonly counters: BatchCounters;
   /**
+   * The wall clock the batch was judged against: its archive rows' ingest time (what a replay
+   * judges event times against) and its history rows' write time.
+   */
+  readonly nowMs: number;
+  /**
    * The archive and history rows in the offline store's wire format, when the worker was asked
    * to encode them (then `archive` and every `views[i].rows` are empty).
    */
   readonly encoded?: EncodedEffects;
 }
 
-/** A batch's offline rows encoded by the worker thread (ports/event-archive `OfflineEncoders`). */
-export interface EncodedEffects {
-  readonly archive: string;
-  readonly archiveRows: number;
-  /** Per view, in `BatchOutput.views` order. */
+/** History rows encoded by a worker thread (ports/event-archive `OfflineEncoders`), per view. */
+export interface EncodedHistory {
   readonly history: readonly string[];
   readonly historyRows: readonly number[];
+}
+
+/** A batch's offline rows encoded by the worker thread: history (per view) and archive. */
+export interface EncodedEffects extends EncodedHistory {
+  readonly archive: string;
+  readonly archiveRows: number;
 }
 
 /** History rows of a batch, encoded or not. */
@@ -99,12 +107,10 @@ export interface ReplayOutput {
   /** Per view of the processor (in order): the history rows settled by this batch. */
   readonly rows: HistoryRow[][];
   /**
-   * Per view: the same rows in the offline store's wire format, when the worker was asked to
-   * encode them (then `rows` is empty).
+   * The same rows in the offline store's wire format, when the worker was asked to encode them
+   * (then `rows` is empty).
    */
-  readonly encoded?: readonly string[];
-  /** History rows per view (also when they were encoded). */
-  readonly rowCounts?: readonly number[];
+  readonly encoded?: EncodedHistory;
   readonly counters: BatchCounters;
 }
 
@@ -252,6 +258,7 @@ export class SourceProcessor {
       views,
       deadLetters,
       counters,
+      nowMs,
     };
   }
 
@@ -443,6 +450,7 @@ export class SourceProcessor {
       views,
       deadLetters: [],
       counters: { records: 0, applied: 0, late: 0, replayed: 0, filtered: 0, dead: {} },
+      nowMs,
     };
   }
 

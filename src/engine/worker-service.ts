@@ -5,7 +5,8 @@ import type { OfflineEncoders } from '../ports/event-archive.js';
 import type { RecordCodec } from '../ports/record-codec.js';
 import { decodeArchivePage } from './archive-page.js';
 import { DEFAULT_TIME_BOUNDS, SourceProcessor } from './source-processor.js';
-import type { BatchOutput, TimeBounds } from './source-processor.js';
+import type { BatchOutput, EncodedHistory, TimeBounds } from './source-processor.js';
+import type { HistoryRow } from '../core/windowing/partition-runtime.js';
 import type { WorkerReply, WorkerRequest, WorkerValue } from './worker-protocol.js';
 
 export type CodecFactory = (source: ViewIR['source']) => RecordCodec;
@@ -70,9 +71,8 @@ export class WorkerService {
   /**
    * The batch with its archive and history rows encoded for the offline store (when `init`
    * asked): the main thread then forwards text instead of receiving and serializing objects.
-   * Archive rows are ingested, and history rows written, at the batch's `nowMs`.
    */
-  private encoded(p: SourceProcessor, out: BatchOutput, nowMs: number): BatchOutput {
+  private encoded(p: SourceProcessor, out: BatchOutput): BatchOutput {
     const enc = this.encoders;
     const views = p.views;
     const source = views[0]?.ir.source;
@@ -82,13 +82,14 @@ export class WorkerService {
       archive: [],
       views: out.views.map((v) => ({ ...v, rows: [] })),
       encoded: {
-        archive: enc.events(source, out.archive, nowMs),
+        archive: enc.events(source, out.archive, out.nowMs),
         archiveRows: out.archive.length,
-        history: out.views.map((v, i) => {
-          const view = views[i];
-          return view === undefined ? '' : enc.history(view.ir, v.rows, nowMs);
-        }),
-        historyRows: out.views.map((v) => v.rows.length),
+        ...encodeHistory(
+          enc,
+          views,
+          out.views.map((v) => v.rows),
+          out.nowMs,
+        ),
       },
     };
   }
@@ -127,12 +128,12 @@ export class WorkerService {
         return undefined;
       case 'batch': {
         const p = this.processor(req.topic);
-        return this.encoded(p, p.process(req.partition, req.records, req.nowMs), req.nowMs);
+        return this.encoded(p, p.process(req.partition, req.records, req.nowMs));
       }
       case 'tick': {
         const p = this.processor(req.topic);
         const out = p.tick(req.partition, req.nowMs);
-        return out === undefined ? undefined : this.encoded(p, out, req.nowMs);
+        return out === undefined ? undefined : this.encoded(p, out);
       }
       case 'replay-start':
         this.replayProcessor(req.view).assign(req.partition, -Infinity, []);
@@ -146,14 +147,12 @@ export class WorkerService {
           decodeArchivePage(req.lines, schema),
           req.range,
         );
-        const encode = this.encoders?.history;
-        if (req.encode === undefined || encode === undefined || view === undefined) return out;
-        const writtenAt = req.encode.writtenAt;
+        const enc = this.encoders;
+        if (req.encode === undefined || enc === undefined || view === undefined) return out;
         return {
           ...out,
           rows: [],
-          encoded: out.rows.map((rows) => encode(view.ir, rows, writtenAt)),
-          rowCounts: out.rows.map((rows) => rows.length),
+          encoded: encodeHistory(enc, [view], out.rows, req.encode.writtenAt),
         };
       }
       case 'replay-snapshot':
@@ -166,4 +165,20 @@ export class WorkerService {
         process.exit(70);
     }
   }
+}
+
+/** History rows per view in the offline store's text (stream batches and replays alike). */
+function encodeHistory(
+  enc: OfflineEncoders,
+  views: readonly CompiledView[],
+  rows: readonly (readonly HistoryRow[])[],
+  writtenAt: number,
+): EncodedHistory {
+  return {
+    history: rows.map((r, i) => {
+      const view = views[i];
+      return view === undefined ? '' : enc.history(view.ir, r, writtenAt);
+    }),
+    historyRows: rows.map((r) => r.length),
+  };
 }

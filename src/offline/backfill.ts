@@ -452,9 +452,9 @@ class Backfill {
       counts.applied += out.counters.applied;
       counts.late += out.counters.late;
       for (const n of Object.values(out.counters.dead)) counts.dead += n;
-      const text = out.encoded?.[0];
+      const text = out.encoded?.history[0];
       if (text !== undefined) {
-        const n = out.rowCounts?.[0] ?? 0;
+        const n = out.encoded?.historyRows[0] ?? 0;
         counts.rows += n;
         pendingRows += n;
         if (text !== '') pendingText.push(text);

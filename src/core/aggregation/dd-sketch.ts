@@ -115,7 +115,8 @@ export class DDSketch {
     to: number,
     end: number,
   ): boolean {
-    if (whole.pos.keys.length >= this.maxBins || whole.neg.keys.length >= this.maxBins) return false;
+    if (whole.pos.keys.length >= this.maxBins || whole.neg.keys.length >= this.maxBins)
+      return false;
     let extremes = false;
     for (let k = from; k < to; k++) {
       const t = tiles[k];

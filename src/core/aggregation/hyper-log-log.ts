@@ -63,14 +63,7 @@ export class HyperLogLog {
     }
     const keys = s.sparse;
     const size = s.size;
-    // Binary search for the insertion point.
-    let lo = 0;
-    let hi = size;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if ((keys[mid] ?? 0) < hash) lo = mid + 1;
-      else hi = mid;
-    }
+    const lo = lowerBound(keys, size, hash);
     if (lo < size && keys[lo] === hash) return;
     if (size >= this.sparseLimit) {
       this.toDense(s);
@@ -172,7 +165,13 @@ export class HyperLogLog {
    * expired hash and remaining tile, instead of re-merging every remaining tile. False when
    * `whole` is dense (registers cannot forget a hash; the caller re-merges).
    */
-  expire(whole: HllState, tiles: readonly HllState[], from: number, to: number, end: number): boolean {
+  expire(
+    whole: HllState,
+    tiles: readonly HllState[],
+    from: number,
+    to: number,
+    end: number,
+  ): boolean {
     if (whole.dense !== null) return false;
     // A sparse union has sparse parts; anything else is not a state this can reduce.
     for (let k = from; k < end; k++) if (tiles[k]?.dense !== null) return false;
@@ -262,8 +261,8 @@ export class HyperLogLog {
   }
 }
 
-/** Position of `h` in the ascending `keys[0..size)`, or −1. */
-function indexOf(keys: Uint32Array, size: number, h: number): number {
+/** First position in the ascending `keys[0..size)` whose hash is ≥ `h` (`size` when none). */
+function lowerBound(keys: Uint32Array, size: number, h: number): number {
   let lo = 0;
   let hi = size;
   while (lo < hi) {
@@ -271,7 +270,13 @@ function indexOf(keys: Uint32Array, size: number, h: number): number {
     if ((keys[mid] ?? 0) < h) lo = mid + 1;
     else hi = mid;
   }
-  return lo < size && keys[lo] === h ? lo : -1;
+  return lo;
+}
+
+/** Position of `h` in the ascending `keys[0..size)`, or −1. */
+function indexOf(keys: Uint32Array, size: number, h: number): number {
+  const at = lowerBound(keys, size, h);
+  return at < size && keys[at] === h ? at : -1;
 }
 
 /** Ertl's σ(x) = x + Σₖ x^(2^k)·2^(k−1), k ≥ 1, for the share of empty registers. */

@@ -37,10 +37,7 @@ const ops: {
   {
     name: 'quantile (zeros, negatives, repeats)',
     agg: erase(new QuantileAggregator(0.9)),
-    value: fc.oneof(
-      fc.integer({ min: -40, max: 40 }),
-      fc.constantFrom(0, -0, 1e-320, 2.5, 1e12),
-    ),
+    value: fc.oneof(fc.integer({ min: -40, max: 40 }), fc.constantFrom(0, -0, 1e-320, 2.5, 1e12)),
     mayDecline: false,
   },
   {
@@ -63,9 +60,7 @@ const windowArb = (value: fc.Arbitrary<Scalar>): fc.Arbitrary<{ tiles: Ev[][]; g
     .array(fc.array(value, { minLength: 1, maxLength: 6 }), { minLength: 2, maxLength: 8 })
     .chain((vals) =>
       fc.record({
-        tiles: fc.constant(
-          vals.map((vs, k) => vs.map((v, i) => ({ v, t: 1_000 * k + i }))),
-        ),
+        tiles: fc.constant(vals.map((vs, k) => vs.map((v, i) => ({ v, t: 1_000 * k + i })))),
         gone: fc.integer({ min: 1, max: vals.length - 1 }),
       }),
     );

@@ -72,6 +72,8 @@ describe('WorkerService: offline rows encoded in the worker', () => {
     const plain = await runBatch(undefined);
     expect(plain.encoded).toBeUndefined();
     expect(plain.archive).toHaveLength(5);
+    // One clock per batch: what events were judged against is their ingest and write time.
+    expect(plain.nowMs).toBe(NOW);
     const rows = plain.views[0]?.rows ?? [];
     expect(rows.length).toBeGreaterThan(0);
 
