@@ -1,12 +1,12 @@
 import { userError } from '../core/errors.js';
 import type { CompiledView } from '../core/topology/compile.js';
-import type { OfflineSql } from '../ports/offline-sql.js';
+import type { OfflineSql, SqlProgress } from '../ports/offline-sql.js';
 import { groupByViewVersion } from './feature-selection.js';
 import type { SelectedFeature } from './feature-selection.js';
 import { stageLabels } from './labels.js';
 import type { KeyNeed, LabelSource, StagedLabels } from './labels.js';
-import { pointInTimeSelect } from './point-in-time.js';
-import type { HistoryJoin } from './point-in-time.js';
+import { KEY_HASH_COLLISION, pointInTimeSelect } from './point-in-time.js';
+import type { HistoryJoin, PointInTimeOptions } from './point-in-time.js';
 import type { Phases } from './progress.js';
 import { isJoinDefault, str, valueLiteral } from './sql-text.js';
 import type { TempScope } from './temp-scope.js';
@@ -125,6 +125,7 @@ export async function buildFrame(
   scope: TempScope,
   req: FrameRequest,
   phases: Phases,
+  pointInTime: PointInTimeOptions = {},
 ): Promise<Frame> {
   const groups = groupByViewVersion(req.features);
   const { needs, byView } = keyNeeds(sql, groups);
@@ -158,19 +159,32 @@ export async function buildFrame(
       }),
     });
   }
-  const select = pointInTimeSelect(
-    {
-      table: sql.table(labels.table),
-      columns: labels.columns.map((c) => c.name),
-      time: labels.time,
-    },
-    joins,
-  );
+  const labelsRef = {
+    table: sql.table(labels.table),
+    columns: labels.columns.map((c) => c.name),
+    time: labels.time,
+  };
   const frame = scope.table('frame');
-  await phases.run('join', (onProgress) =>
-    sql.command(`CREATE TABLE ${sql.table(frame)} ENGINE = MergeTree ORDER BY _row AS\n${select}`, {
-      onProgress,
-    }),
-  );
+  const build = async (
+    options: PointInTimeOptions,
+    onProgress: (p: SqlProgress) => void,
+  ): Promise<string> => {
+    const select = pointInTimeSelect(labelsRef, joins, options);
+    await sql.command(
+      `CREATE TABLE ${sql.table(frame)} ENGINE = MergeTree ORDER BY _row AS\n${select}`,
+      { onProgress },
+    );
+    return select;
+  };
+  const select = await phases.run('join', async (onProgress) => {
+    try {
+      return await build({ keyMatch: 'hash', ...pointInTime }, onProgress);
+    } catch (e) {
+      if (!(e instanceof Error) || !e.message.includes(KEY_HASH_COLLISION)) throw e;
+      // Two entities share a key hash: compare the keys themselves (slower, same result).
+      await sql.command(`DROP TABLE IF EXISTS ${sql.table(frame)}`);
+      return build({ ...pointInTime, keyMatch: 'exact' }, onProgress);
+    }
+  });
   return { table: frame, labels, features: req.features, rows: labels.rows, sql: select };
 }

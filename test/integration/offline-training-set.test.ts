@@ -13,6 +13,13 @@ import type { FeatureViewDef } from '../../src/core/topology/feature-view.js';
 import { scoreBatch } from '../../src/offline/batch-scoring.js';
 import { measureConsistency } from '../../src/offline/consistency.js';
 import type { OfflineProgress } from '../../src/offline/progress.js';
+import { buildFrame } from '../../src/offline/frame.js';
+import { selectFeatures } from '../../src/offline/feature-selection.js';
+import { parseLabelSource } from '../../src/offline/labels.js';
+import { KEY_HASH_COLLISION } from '../../src/offline/point-in-time.js';
+import { Phases } from '../../src/offline/progress.js';
+import { TempScope } from '../../src/offline/temp-scope.js';
+import type { OfflineSql, SqlRunOptions } from '../../src/ports/offline-sql.js';
 import { buildTrainingSet } from '../../src/offline/training-set.js';
 import type { TrainingSetRequest } from '../../src/offline/training-set.js';
 import exampleModel from '../../examples/fraud-model.js';
@@ -157,6 +164,46 @@ describe('offline: training sets, scoring and consistency (embedded ClickHouse)'
       ms_since_prev: null,
     });
     console.log(`training set of ${labels.length} labels × 10 features: ${ms.toFixed(0)} ms`);
+  });
+
+  it('a key hash collision is detected and the join runs again on the keys themselves', async () => {
+    // Every entity gets the same "hash": labels then ASOF-match other entities' rows, which the
+    // key check must catch (no wrong value can come out), and the exact-key join must follow.
+    const errors: string[] = [];
+    const spy: OfflineSql = Object.create(sql, {
+      command: {
+        value: (q: string, o?: SqlRunOptions) =>
+          sql.command(q, o).catch((e: unknown) => {
+            errors.push(e instanceof Error ? e.message : String(e));
+            throw e;
+          }),
+      },
+    }) as OfflineSql;
+    const scope = new TempScope(sql);
+    try {
+      const frame = await buildFrame(
+        spy,
+        scope,
+        {
+          labels: parseLabelSource(labelsCsv),
+          features: selectFeatures({ views: [g.view], services: [] }, { features: featureRefs }),
+        },
+        new Phases(undefined, undefined),
+        { keyHash: () => 'toUInt64(0)' },
+      );
+      expect(errors.some((m) => m.includes(KEY_HASH_COLLISION))).toBe(true);
+      expect(frame.sql).not.toContain('throwIf');
+      const digest = async (table: string): Promise<unknown> =>
+        (
+          await sql.query<{ d: string }>(
+            `SELECT toString(groupBitXor(cityHash64(*))) AS d, toString(count()) AS n FROM (SELECT * FROM ${table})`,
+          )
+        )[0];
+      // ts_leakage is the hashed (normal) run's output of the same labels and features.
+      expect(await digest(sql.table(frame.table))).toEqual(await digest(`${db()}.ts_leakage`));
+    } finally {
+      await scope.cleanup();
+    }
   });
 
   it('writes the same rows in the same order to a table, a CSV file and a Parquet file', async () => {
@@ -473,7 +520,7 @@ export default featureView('${name}', {
     // map(count of an empty window) = 1 is not ClickHouse's default for the column: the SQL
     // substitutes it for unmatched labels.
     expect(res.sql).toMatch(
-      /if\(f0\._fs_matched = 1, f0\.`plus_one`, CAST\(1 AS Nullable\(Float64\)\)\)/,
+      /if\(h0\._fs_matched = 1, h0\.`plus_one`, CAST\(1 AS Nullable\(Float64\)\)\)/,
     );
     const rows = await sql.queryCompact(
       `SELECT k, toUnixTimestamp64Milli(ts), plus_one, recent, toUnixTimestamp64Milli(first_ts)
