@@ -17,6 +17,8 @@ export const TABLE_NAME = /^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)?$/;
 /** The output order column (`_row`): a label source may carry one (a previous output); it is replaced. */
 export const ROW_COLUMN = '_row';
 const ERROR_COLUMN = '_fs_error';
+/** Prefix of the staging and join's internal column names; label columns must not use it. */
+const INTERNAL_PREFIX = '_fs_';
 
 /** `file.csv` / `file.parquet` → a file; `name` or `db.name` → a table. */
 export function parseLabelSource(arg: string): LabelSource {
@@ -193,6 +195,12 @@ export async function stageLabels(
         );
     }
     for (const c of cols) {
+      if (c.startsWith(INTERNAL_PREFIX))
+        throw userError(
+          'LABELS_COLUMN_CONFLICT',
+          `${what} has a column '${c}': names starting with '${INTERNAL_PREFIX}' are reserved for the point-in-time join's own columns`,
+          'rename the label column',
+        );
       if (spec.reserved.includes(c))
         throw userError(
           'LABELS_COLUMN_CONFLICT',

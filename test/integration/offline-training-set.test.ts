@@ -351,6 +351,12 @@ describe('offline: training sets, scoring and consistency (embedded ClickHouse)'
         message: /column 'txn_count_1m', which is also the name of a selected feature/,
       },
       {
+        name: 'a label column named like an internal column of the join',
+        req: { labels: file('internal.csv', 'acct,ts,_fs_kh\nacct-1,1,2\n') },
+        code: 'LABELS_COLUMN_CONFLICT',
+        message: /column '_fs_kh': names starting with '_fs_' are reserved/,
+      },
+      {
         name: 'missing label table',
         req: { labels: 'no_such_labels' },
         code: 'LABELS_NOT_FOUND',
