@@ -206,6 +206,19 @@ describe('offline: training sets, scoring and consistency (embedded ClickHouse)'
     }
   });
 
+  it("a killed run's temporary tables are swept once stale; a running job's (younger) are kept", async () => {
+    const stale = '_fs_tmp_sweeptest_stale';
+    const young = '_fs_tmp_sweeptest_young';
+    await sql.command(`CREATE TABLE ${db()}.${stale} (x UInt8) ENGINE = MergeTree ORDER BY x`);
+    await new Promise((r) => setTimeout(r, 2_100));
+    await sql.command(`CREATE TABLE ${db()}.${young} (x UInt8) ENGINE = MergeTree ORDER BY x`);
+    expect(await TempScope.sweepStale(sql, 1_000)).toEqual([stale]);
+    expect(await tempTables()).toEqual([young]);
+    // The default age (a day) keeps both kinds of fresh tables.
+    expect(await TempScope.sweepStale(sql)).toEqual([]);
+    await sql.command(`DROP TABLE ${db()}.${young}`);
+  });
+
   it('writes the same rows in the same order to a table, a CSV file and a Parquet file', async () => {
     const parquet = join(dir, 'out.parquet');
     const csv = join(dir, 'out.csv');
