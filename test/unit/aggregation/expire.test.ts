@@ -21,6 +21,7 @@ const ops: {
   value: fc.Arbitrary<Scalar>;
   /** Declining is expected for some inputs (dense sketches, collapsed bins). */
   mayDecline: boolean;
+  minReduced?: number;
 }[] = [
   {
     name: 'distinctCount (sparse)',
@@ -45,6 +46,9 @@ const ops: {
     agg: erase(new QuantileAggregator(0.5, 0.01, 4)),
     value: fc.integer({ min: 1, max: 6 }),
     mayDecline: true,
+    // Most windows collapse and decline: ~6% reduce (17–35 of 400 runs over 12 seeds measured;
+    // a bound of 20 failed one run in three).
+    minReduced: 5,
   },
   {
     name: 'first',
@@ -66,7 +70,7 @@ const windowArb = (value: fc.Arbitrary<Scalar>): fc.Arbitrary<{ tiles: Ev[][]; g
     );
 
 describe('expire', () => {
-  for (const { name, agg, value, mayDecline } of ops) {
+  for (const { name, agg, value, mayDecline, minReduced } of ops) {
     it(`${name}: expire(whole, tiles, 0, k, n) ≅ merge(tiles[k..n)), byte for byte`, () => {
       let reduced = 0;
       let declined = 0;
@@ -87,7 +91,7 @@ describe('expire', () => {
         }),
         { numRuns: NUM_RUNS * 2 },
       );
-      expect(reduced, 'the reduction was exercised').toBeGreaterThan(20);
+      expect(reduced, 'the reduction was exercised').toBeGreaterThan(minReduced ?? 20);
       if (mayDecline) expect(declined, 'the fallback was exercised').toBeGreaterThan(5);
       else expect(declined).toBe(0);
     });
