@@ -130,6 +130,32 @@ export class ByteWriter {
   }
 
   /**
+   * Appends `src[from, to)`. Short ranges (most state blocks) are copied byte by byte: no
+   * subarray view is allocated for them.
+   */
+  bytesOf(src: Uint8Array, from: number, to: number): void {
+    const n = to - from;
+    this.ensure(n);
+    if (n > 64) this.buf.set(src.subarray(from, to), this.pos);
+    else {
+      const buf = this.buf;
+      let p = this.pos;
+      for (let i = from; i < to; i++) buf[p++] = src[i] as number;
+    }
+    this.pos += n;
+  }
+
+  /** Copies the written bytes to `dst` at `at` (the caller made room). */
+  copyTo(dst: Uint8Array, at: number): void {
+    const n = this.pos;
+    if (n > 64) dst.set(this.buf.subarray(0, n), at);
+    else {
+      const buf = this.buf;
+      for (let i = 0; i < n; i++) dst[at + i] = buf[i] as number;
+    }
+  }
+
+  /**
    * A view of the bytes written since `from`. Growing the writer moves later writes to a new
    * buffer and never changes bytes already written, so the view stays valid until `reset`.
    */

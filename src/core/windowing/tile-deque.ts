@@ -90,7 +90,7 @@ export class TileDeque {
     const last = this.starts.length - 1;
     w.svar((this.starts[this.head] ?? 0) / tileMs);
     if (this.cacheEnd < last) this.fill(agg, tileMs, last);
-    if (this.cacheTo > this.cacheFrom) w.bytes(this.cache.subarray(this.cacheFrom, this.cacheTo));
+    if (this.cacheTo > this.cacheFrom) w.bytesOf(this.cache, this.cacheFrom, this.cacheTo);
     agg.encode(this.irs[last], w);
   }
 
@@ -112,7 +112,7 @@ export class TileDeque {
     for (let i = this.cacheEnd; i < last; i++) {
       const n = this.encodeClosed(i, agg, tileMs);
       if (this.cacheTo + n > this.cache.length) this.regrow(n);
-      this.cache.set(scratch.viewFrom(0), this.cacheTo);
+      scratch.copyTo(this.cache, this.cacheTo);
       this.cacheTo += n;
     }
     this.cacheEnd = last;
