@@ -128,7 +128,7 @@ FROM numbers(${start}, ${n})`,
   result.history_rows = HISTORY;
   result.history_generate_s = Number(gen.s.toFixed(1));
   // A history normally accumulates over days and its parts are merged long before a training
-  // set reads it; the bulk load above leaves ~50 parts merging in the background on the same
+  // set reads it; the bulk load above (ten 5M-row inserts) leaves parts merging in the background on the same
   // cores. Wait for those merges (--no-settle: measure at once, with them running).
   if (!values['no-settle']) {
     const settle = await timed('history: waiting for background merges', async () => {
