@@ -137,8 +137,7 @@ export async function measureConsistency(
 
   if (present.length > 0 && exists.length === 0) notSettled = present.length;
   else if (present.length > 0) {
-    await TempScope.sweepStale(sql);
-    const scope = new TempScope(sql);
+    const scope = await TempScope.open(sql);
     try {
       await phases.run('compare', async () => {
         const sample = scope.table('sample');

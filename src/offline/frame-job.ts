@@ -52,8 +52,7 @@ export async function runFrameJob<T>(
   const overwrite = request.overwrite ?? false;
   await checkOutput(store, out, overwrite);
   const phases = new Phases(request.onProgress, request.signal);
-  await TempScope.sweepStale(store);
-  const scope = new TempScope(store);
+  const scope = await TempScope.open(store);
   try {
     const frame = await buildFrame(
       store,

@@ -1,4 +1,5 @@
 import { ident, str } from './sql-text.js';
+import { ROW_COLUMN } from './labels.js';
 
 /** One view version joined to the labels. */
 export interface HistoryJoin {
@@ -23,8 +24,6 @@ export interface HistoryJoin {
     readonly empty?: string;
   }[];
 }
-
-const ROW = '_row';
 
 export interface LabelsRef {
   /** Qualified typed labels table with `_row`. */
@@ -55,6 +54,10 @@ export interface PointInTimeOptions {
 
 const cityHash = (exprs: readonly string[]): string => `cityHash64(${exprs.join(', ')})`;
 
+/** One expression, or a tuple of several. */
+const tuple = (xs: readonly string[]): string =>
+  xs.length === 1 ? (xs[0] ?? '') : `(${xs.join(', ')})`;
+
 /**
  * The point-in-time join: for each label, every view's history row with the greatest
  * `as_of ≤ label time`, deduplicated (FINAL) and of the pinned version. A label before the
@@ -82,19 +85,16 @@ export function pointInTimeSelect(
 ): string {
   const exact = options.keyMatch === 'exact';
   const hash = options.keyHash ?? cityHash;
-  const keyOf = (exprs: string[]): string =>
-    exact ? (exprs.length === 1 ? (exprs[0] ?? '') : `tuple(${exprs.join(', ')})`) : hash(exprs);
+  const keyOf = (exprs: string[]): string => (exact ? tuple(exprs) : hash(exprs));
   const time = ident(labels.time);
   const maxTime = `(SELECT max(${time}) FROM ${labels.table})`;
-  let carried = [ROW, ...labels.columns];
+  let carried = [ROW_COLUMN, ...labels.columns];
   let from = labels.table;
   joins.forEach((j, i) => {
     const h = `h${i}`;
     const m = `m${i}`;
     const hk = j.keys.map((k) => ident(k.history));
     const lk = j.keys.map((k) => ident(k.label));
-    const tuple = (xs: string[]): string =>
-      xs.length === 1 ? (xs[0] ?? '') : `(${xs.join(', ')})`;
     const where = `${ident('version')} = ${str(j.version)}
       ${
         j.narrowToLabelKeys === false

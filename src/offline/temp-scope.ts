@@ -21,6 +21,12 @@ export class TempScope {
 
   constructor(private readonly sql: OfflineSql) {}
 
+  /** A new scope, after dropping what killed runs left behind (`sweepStale`). */
+  static async open(sql: OfflineSql): Promise<TempScope> {
+    await TempScope.sweepStale(sql);
+    return new TempScope(sql);
+  }
+
   /** A new temporary table name (unqualified) in the store's database. */
   table(suffix: string): string {
     const name = `${TEMP_TABLE_PREFIX}${this.id}_${suffix}`;

@@ -91,6 +91,19 @@ function expectError(def: FeatureViewDef, code: string, e: Expect = {}): Feature
   return err;
 }
 
+/** A card-count view over source `sourceName` whose schema has `card_id`, `ts` and `extra`. */
+function viewWithField(sourceName: string, extra: string): FeatureViewDef {
+  return featureView(VIEW, {
+    entity: card,
+    source: source(sourceName, {
+      schema: { card_id: field.string(), [extra]: field.string(), ts: field.timestamp() },
+      eventTime: 'ts',
+      key: ['card_id'],
+    }),
+    features: (f) => ({ n: f.count().over('1m') }),
+  });
+}
+
 const count = view((f) => ({ txn_count_5m: f.count().over('5m') }));
 
 describe('a valid baseline', () => {
@@ -124,56 +137,26 @@ describe('DSL_BAD_NAME', () => {
   });
 
   it('rejects a schema field that is not a column name', () => {
-    const bad = source('weird', {
-      schema: { card_id: field.string(), 'card id': field.string(), ts: field.timestamp() },
-      eventTime: 'ts',
-      key: ['card_id'],
+    expectError(viewWithField('weird', 'card id'), 'DSL_BAD_NAME', {
+      message: ["source 'weird'", "field 'card id'", 'not a valid column name'],
+      fix: 'digits',
     });
-    expectError(
-      featureView(VIEW, {
-        entity: card,
-        source: bad,
-        features: (f) => ({ n: f.count().over('1m') }),
-      }),
-      'DSL_BAD_NAME',
-      { message: ["source 'weird'", "field 'card id'", 'not a valid column name'], fix: 'digits' },
-    );
   });
 
   it('rejects a schema field starting with a digit', () => {
-    const bad = source('weird', {
-      schema: { card_id: field.string(), '1st': field.string(), ts: field.timestamp() },
-      eventTime: 'ts',
-      key: ['card_id'],
+    expectError(viewWithField('weird', '1st'), 'DSL_BAD_NAME', {
+      message: ["field '1st'"],
+      fix: 'not starting with a digit',
     });
-    expectError(
-      featureView(VIEW, {
-        entity: card,
-        source: bad,
-        features: (f) => ({ n: f.count().over('1m') }),
-      }),
-      'DSL_BAD_NAME',
-      { message: ["field '1st'"], fix: 'not starting with a digit' },
-    );
   });
 
   it.each([['event_time'], ['_offset'], ['_ingested_at']])(
     'rejects a schema field named like an archive column (%j)',
     (name) => {
-      const bad = source('clash', {
-        schema: { card_id: field.string(), [name]: field.long(), ts: field.timestamp() },
-        eventTime: 'ts',
-        key: ['card_id'],
+      expectError(viewWithField('clash', name), 'DSL_BAD_NAME', {
+        message: ["source 'clash'", `field '${name}' is reserved`, '_topic'],
+        fix: 'rename',
       });
-      expectError(
-        featureView(VIEW, {
-          entity: card,
-          source: bad,
-          features: (f) => ({ n: f.count().over('1m') }),
-        }),
-        'DSL_BAD_NAME',
-        { message: ["source 'clash'", `field '${name}' is reserved`, '_topic'], fix: 'rename' },
-      );
     },
   );
 
