@@ -88,6 +88,39 @@ export interface Aggregator<IR = unknown> {
   encode(ir: IR, w: ByteWriter): void;
   /** Reads one IR written by `encode`. */
   decode(r: ByteReader): IR;
+  /**
+   * Present when the IR is a fixed number of doubles: tile series of this op then keep their
+   * tiles packed in one array of doubles (see `core/windowing/packed-tiles.ts`) instead of one
+   * heap object per tile. Running aggregates stay ordinary IRs.
+   */
+  readonly slots?: PackedSlots<IR>;
+}
+
+/**
+ * The IR of an aggregator laid out as `width` doubles at `buf[off..off + width)` of a plain
+ * array of doubles (V8 keeps such arrays unboxed, in one heap object). Each operation equals the
+ * aggregator's own on the IR `load(buf, off)` would give — the same values and the same bytes
+ * (`encode`), so packed and object tiles are interchangeable in state. `clear` and `decode` may
+ * be called with `off + width` past the end of `buf` and then append.
+ */
+export interface PackedSlots<IR = unknown> {
+  readonly width: number;
+  /** Writes `empty()`. */
+  clear(buf: number[], off: number): void;
+  /** `update` in place. */
+  update(buf: number[], off: number, value: Scalar, t: number): void;
+  /** A fresh IR holding the slot's value. */
+  load(buf: number[], off: number): IR;
+  /** `merge(acc, slot)`. */
+  mergeInto(acc: IR, buf: number[], off: number): IR;
+  /** `retract(acc, slot)`; present when the aggregator has `retract`. */
+  readonly retractFrom?: (acc: IR, buf: number[], off: number) => IR;
+  /** `unaffectedBy(whole, slot)`; present when the aggregator has `unaffectedBy`. */
+  readonly unaffectedBy?: (whole: IR, buf: number[], off: number) => boolean;
+  /** Writes exactly the bytes `encode(load(buf, off))` writes. */
+  encode(buf: number[], off: number, w: ByteWriter): void;
+  /** Reads what `encode` wrote into the slot. */
+  decode(r: ByteReader, buf: number[], off: number): void;
 }
 
 /** Parameters a concrete aggregator may need; fixed at compile time. */

@@ -1,5 +1,6 @@
 import type { ByteReader, ByteWriter } from '../encoding/bytes.js';
 import type { Aggregator, FeatureValue, Scalar } from './aggregator.js';
+import { ScalarSlots } from './scalar-slots.js';
 
 /**
  * `count`: the number of events. IR: a non-negative integer (immutable number). Invertible.
@@ -7,6 +8,8 @@ import type { Aggregator, FeatureValue, Scalar } from './aggregator.js';
  */
 export class CountAggregator implements Aggregator<number> {
   readonly op = 'count';
+  /** Tiles keep the count/extreme packed, one double per tile. */
+  readonly slots: ScalarSlots = new ScalarSlots(this);
 
   empty(): number {
     return 0;

@@ -1,5 +1,6 @@
 import type { ByteReader, ByteWriter } from '../encoding/bytes.js';
 import type { Aggregator, FeatureValue, Scalar } from './aggregator.js';
+import { ScalarSlots } from './scalar-slots.js';
 
 /**
  * `max`: the largest value. IR: a number (immutable), `NaN` while empty — so ±Infinity stay
@@ -8,6 +9,8 @@ import type { Aggregator, FeatureValue, Scalar } from './aggregator.js';
  */
 export class MaxAggregator implements Aggregator<number> {
   readonly op = 'max';
+  /** Tiles keep the count/extreme packed, one double per tile. */
+  readonly slots: ScalarSlots = new ScalarSlots(this);
 
   empty(): number {
     return Number.NaN;

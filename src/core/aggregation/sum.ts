@@ -1,16 +1,100 @@
 import type { ByteReader, ByteWriter } from '../encoding/bytes.js';
-import type { Aggregator, AggOp, FeatureValue, Scalar } from './aggregator.js';
+import type { Aggregator, AggOp, FeatureValue, PackedSlots, Scalar } from './aggregator.js';
 
 /** IR of `sum` and `mean`: `[n, sum, compensation]`, a plain (double-packed) array mutated in place. */
 export type SumState = number[];
 
-/** Adds `x` to a compensated sum (Neumaier's variant of Kahan summation). */
-function add(ir: SumState, x: number): void {
-  const s = ir[1] ?? 0;
+/** Doubles indexable from an offset: an IR array, or a packed tile buffer (`PackedSlots`). */
+type Doubles = { [i: number]: number };
+
+/** Adds `x` to the compensated sum at `a[o + 1]`, `a[o + 2]` (Neumaier's variant of Kahan summation). */
+function add(a: Doubles, o: number, x: number): void {
+  const s = a[o + 1] ?? 0;
   const t = s + x;
-  ir[2] = (ir[2] ?? 0) + (Math.abs(s) >= Math.abs(x) ? s - t + x : x - t + s);
-  ir[1] = t;
+  a[o + 2] = (a[o + 2] ?? 0) + (Math.abs(s) >= Math.abs(x) ? s - t + x : x - t + s);
+  a[o + 1] = t;
 }
+
+/** `[n, sum, c]` at `a[o..]` += one value. */
+function updateAt(a: Doubles, o: number, x: number): void {
+  a[o] = (a[o] ?? 0) + 1;
+  add(a, o, x);
+}
+
+/** `a[ao..]` merged with `b[bo..]` (the later part). */
+function mergeAt(a: Doubles, ao: number, b: Doubles, bo: number): void {
+  a[ao] = (a[ao] ?? 0) + (b[bo] ?? 0);
+  add(a, ao, b[bo + 1] ?? 0);
+  add(a, ao, b[bo + 2] ?? 0);
+}
+
+/** `a[ao..]` with `b[bo..]` retracted; exactly 0 once nothing is left. */
+function retractAt(a: Doubles, ao: number, b: Doubles, bo: number): void {
+  const n = (a[ao] ?? 0) - (b[bo] ?? 0);
+  a[ao] = n;
+  if (n === 0) {
+    a[ao + 1] = 0;
+    a[ao + 2] = 0;
+  } else {
+    add(a, ao, -(b[bo + 1] ?? 0));
+    add(a, ao, -(b[bo + 2] ?? 0));
+  }
+}
+
+/** `2n + (c ≠ 0)` as a varint, the sum, and the compensation only when it is not 0. */
+function encodeAt(a: Doubles, o: number, w: ByteWriter): void {
+  const c = a[o + 2] ?? 0;
+  const compensated = c !== 0 || Object.is(c, -0);
+  w.uvar(2 * (a[o] ?? 0) + (compensated ? 1 : 0));
+  w.num(a[o + 1] ?? 0);
+  if (compensated) w.f64(c);
+}
+
+function decodeAt(r: ByteReader, a: Doubles, o: number): void {
+  const head = r.uvar();
+  a[o] = Math.floor(head / 2);
+  a[o + 1] = r.num();
+  a[o + 2] = head % 2 === 1 ? r.f64() : 0;
+}
+
+/** Sum tiles packed as three doubles `[n, sum, c]`, by the same functions as the IR arrays. */
+class SumSlots implements PackedSlots<SumState> {
+  readonly width = 3;
+
+  clear(buf: number[], off: number): void {
+    buf[off] = 0;
+    buf[off + 1] = 0;
+    buf[off + 2] = 0;
+  }
+
+  update(buf: number[], off: number, value: Scalar, _t: number): void {
+    updateAt(buf, off, value as number);
+  }
+
+  load(buf: number[], off: number): SumState {
+    return [buf[off] ?? 0, buf[off + 1] ?? 0, buf[off + 2] ?? 0];
+  }
+
+  mergeInto(acc: SumState, buf: number[], off: number): SumState {
+    mergeAt(acc, 0, buf, off);
+    return acc;
+  }
+
+  readonly retractFrom = (acc: SumState, buf: number[], off: number): SumState => {
+    retractAt(acc, 0, buf, off);
+    return acc;
+  };
+
+  encode(buf: number[], off: number, w: ByteWriter): void {
+    encodeAt(buf, off, w);
+  }
+
+  decode(r: ByteReader, buf: number[], off: number): void {
+    decodeAt(r, buf, off);
+  }
+}
+
+const SUM_SLOTS = new SumSlots();
 
 /**
  * `sum`: the compensated (Neumaier) sum of the values. IR: `SumState [n, sum, c]` (mutable); the
@@ -25,6 +109,7 @@ function add(ir: SumState, x: number): void {
 export class SumAggregator implements Aggregator<SumState> {
   readonly op: AggOp = 'sum';
   readonly irKind = 'sum';
+  readonly slots: PackedSlots<SumState> = SUM_SLOTS;
 
   empty(): SumState {
     return [0, 0, 0];
@@ -35,28 +120,17 @@ export class SumAggregator implements Aggregator<SumState> {
   }
 
   update(ir: SumState, value: Scalar, _t: number): SumState {
-    ir[0] = (ir[0] ?? 0) + 1;
-    add(ir, value as number);
+    updateAt(ir, 0, value as number);
     return ir;
   }
 
   merge(a: SumState, b: SumState): SumState {
-    a[0] = (a[0] ?? 0) + (b[0] ?? 0);
-    add(a, b[1] ?? 0);
-    add(a, b[2] ?? 0);
+    mergeAt(a, 0, b, 0);
     return a;
   }
 
   retract(a: SumState, b: SumState): SumState {
-    const n = (a[0] ?? 0) - (b[0] ?? 0);
-    a[0] = n;
-    if (n === 0) {
-      a[1] = 0;
-      a[2] = 0;
-    } else {
-      add(a, -(b[1] ?? 0));
-      add(a, -(b[2] ?? 0));
-    }
+    retractAt(a, 0, b, 0);
     return a;
   }
 
@@ -73,18 +147,13 @@ export class SumAggregator implements Aggregator<SumState> {
     return ir[0] === 0 ? 0 : this.total(ir);
   }
 
-  /** `2n + (c ≠ 0)` as a varint, the sum, and the compensation only when it is not 0. */
   encode(ir: SumState, w: ByteWriter): void {
-    const c = ir[2] ?? 0;
-    const compensated = c !== 0 || Object.is(c, -0);
-    w.uvar(2 * (ir[0] ?? 0) + (compensated ? 1 : 0));
-    w.num(ir[1] ?? 0);
-    if (compensated) w.f64(c);
+    encodeAt(ir, 0, w);
   }
 
   decode(r: ByteReader): SumState {
-    const head = r.uvar();
-    const s = r.num();
-    return [Math.floor(head / 2), s, head % 2 === 1 ? r.f64() : 0];
+    const ir: SumState = [0, 0, 0];
+    decodeAt(r, ir, 0);
+    return ir;
   }
 }

@@ -1,11 +1,12 @@
 import type { ByteReader, ByteWriter } from '../encoding/bytes.js';
-import type { Aggregator, AggOp, FeatureValue, Scalar } from './aggregator.js';
+import type { Aggregator, AggOp, FeatureValue, PackedSlots, Scalar } from './aggregator.js';
 import {
   decodeMoments,
   emptyMoments,
   encodeMoments,
   mergeMoments,
   type MomentsState,
+  MOMENTS_SLOTS,
   momentsVariance,
   retractMoments,
   updateMoments,
@@ -18,6 +19,7 @@ import {
 export class VarianceAggregator implements Aggregator<MomentsState> {
   readonly op: AggOp = 'variance';
   readonly irKind = 'moments';
+  readonly slots: PackedSlots<MomentsState> = MOMENTS_SLOTS;
 
   empty(): MomentsState {
     return emptyMoments();

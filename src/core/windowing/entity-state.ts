@@ -2,7 +2,10 @@ import type { FeatureValue, Scalar } from '../aggregation/aggregator.js';
 import { SCALAR_ABSENT, readScalarBody, writeScalar } from '../aggregation/scalar-codec.js';
 import { ByteReader, ByteWriter } from '../encoding/bytes.js';
 import { tileStart } from './resolution.js';
+import type { Aggregator } from '../aggregation/aggregator.js';
+import { PackedTiles } from './packed-tiles.js';
 import { TileDeque } from './tile-deque.js';
+import type { Tiles } from './tiles.js';
 import type { ViewPlan } from './view-plan.js';
 
 /** An applied event whose time is not yet settled (its time ≥ the partition watermark). */
@@ -25,10 +28,18 @@ export class EntityState {
   latest = -Infinity;
   settled = -Infinity;
   onlineAsOf = -Infinity;
-  readonly tiles: TileDeque[];
+  readonly tiles: Tiles[];
   readonly running: unknown[];
   /** Per sliding feature: absolute index of its oldest in-window tile in its series deque. */
   readonly windowHead: number[];
+  /**
+   * Per sliding feature: when its oldest in-window tile leaves the window (that tile's start + W;
+   * Infinity while the window is empty). Kept here so settling touches only the tile series
+   * whose windows move, not every series of the entity.
+   */
+  readonly leaveAt: number[];
+  /** Per tile series: when its oldest tile can be dropped (start + keepMs; Infinity when empty). */
+  readonly dropAt: number[];
   pending: PendingEvent[] = [];
   /** Next time (> settled) at which some window's content changes without an event. */
   nextBoundary = Infinity;
@@ -54,9 +65,11 @@ export class EntityState {
     readonly key: string,
     plan: ViewPlan,
   ) {
-    this.tiles = plan.series.map(() => new TileDeque());
+    this.tiles = plan.series.map((series) => createTiles(series.aggregator));
     this.running = plan.features.map((f) => (f.kind === 1 ? undefined : f.aggregator.empty()));
     this.windowHead = plan.features.map(() => 0);
+    this.leaveAt = plan.features.map(() => Infinity);
+    this.dropAt = plan.series.map(() => Infinity);
     this.stale = plan.features.map(() => true);
     this.shownTile = plan.features.map(() => Number.NaN);
   }
@@ -66,6 +79,11 @@ export class EntityState {
     const first = this.pending[0];
     return first === undefined ? this.nextBoundary : Math.min(first.t, this.nextBoundary);
   }
+}
+
+/** The tile layout for a series of `agg`: packed when its IR is a fixed number of doubles. */
+function createTiles(agg: Aggregator): Tiles {
+  return agg.slots === undefined ? new TileDeque() : new PackedTiles(agg.slots);
 }
 
 /**
@@ -163,7 +181,7 @@ export function decodeEntity(plan: ViewPlan, key: string, bytes: Uint8Array): En
     let prev = 0;
     for (let i = 0; i < n; i++) {
       prev += r.svar() * series.tileMs;
-      d.push(prev, series.aggregator.decode(r));
+      d.decodeTile(prev, series.aggregator, r);
     }
   }
   for (const f of plan.lifetime) s.running[f.index] = f.aggregator.decode(r);
@@ -182,18 +200,22 @@ export function decodeEntity(plan: ViewPlan, key: string, bytes: Uint8Array): En
   return s;
 }
 
-/** Recomputes sliding runnings and window heads from the tiles, as of `settled`. */
+/** Recomputes sliding runnings, window heads and the leave/drop times from the tiles, as of `settled`. */
 export function rebuildWindows(plan: ViewPlan, s: EntityState): void {
+  for (const series of plan.series) {
+    const d = s.tiles[series.index];
+    s.dropAt[series.index] =
+      d === undefined || d.size === 0 ? Infinity : d.startAt(d.head) + series.keepMs;
+  }
   for (const f of plan.sliding) {
     const d = s.tiles[f.series];
     if (d === undefined) continue;
     const wStart =
       s.settled === -Infinity ? -Infinity : tileStart(s.settled, f.tileMs) + f.tileMs - f.sizeMs;
     let i = d.head;
-    while (i < d.end && (d.starts[i] ?? Infinity) < wStart) i++;
+    while (i < d.end && d.startAt(i) < wStart) i++;
     s.windowHead[f.index] = i;
-    let acc = f.aggregator.empty();
-    for (let j = i; j < d.end; j++) acc = f.aggregator.merge(acc, d.irs[j]);
-    s.running[f.index] = acc;
+    s.leaveAt[f.index] = i < d.end ? d.startAt(i) + f.sizeMs : Infinity;
+    s.running[f.index] = d.mergeRange(f.aggregator, f.aggregator.empty(), i, d.end);
   }
 }

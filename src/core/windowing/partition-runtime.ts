@@ -1,7 +1,7 @@
 import type { FeatureValue, Scalar } from '../aggregation/aggregator.js';
 import { EntityState } from './entity-state.js';
 import { tileStart } from './resolution.js';
-import type { TileDeque } from './tile-deque.js';
+import type { Tiles } from './tiles.js';
 import { TimerQueue } from './timer-queue.js';
 import type { FeaturePlan, ViewPlan } from './view-plan.js';
 
@@ -180,15 +180,17 @@ function windowStart(f: FeaturePlan, T: number): number {
  */
 function advanceWindows(plan: ViewPlan, s: EntityState, T: number): void {
   if (T < s.nextBoundary) return;
+  const leaveAt = s.leaveAt;
   for (const f of plan.sliding) {
+    if (T < (leaveAt[f.index] ?? Infinity)) continue;
     const d = s.tiles[f.series];
     if (d === undefined) continue;
     const start = windowStart(f, T);
     const head = s.windowHead[f.index] ?? d.head;
     let i = head;
-    if (i >= d.end || (d.starts[i] ?? Infinity) >= start) continue;
-    while (i < d.end && (d.starts[i] ?? Infinity) < start) i++;
+    while (i < d.end && d.startAt(i) < start) i++;
     s.windowHead[f.index] = i;
+    leaveAt[f.index] = i < d.end ? d.startAt(i) + f.sizeMs : Infinity;
     s.running[f.index] = expireTiles(f, s.running[f.index], d, head, i);
     s.stale[f.index] = true;
   }
@@ -202,29 +204,21 @@ function advanceWindows(plan: ViewPlan, s: EntityState, T: number): void {
 function expireTiles(
   f: FeaturePlan,
   running: unknown,
-  d: TileDeque,
+  d: Tiles,
   from: number,
   to: number,
 ): unknown {
   const agg = f.aggregator;
   if (to < d.end) {
-    if (f.invertible && agg.retract !== undefined) {
-      let acc = running;
-      for (let i = from; i < to; i++) acc = agg.retract(acc, d.irs[i]);
-      return acc;
-    }
+    if (f.invertible) return d.retractRange(agg, running, from, to);
     if (agg.expire !== undefined) {
-      const reduced = agg.expire(running, d.irs, from, to, d.end);
+      const reduced = d.expireRange(agg, running, from, to);
       if (reduced !== undefined) return reduced;
-    } else if (agg.unaffectedBy !== undefined) {
-      let kept = true;
-      for (let i = from; i < to && kept; i++) kept = agg.unaffectedBy(running, d.irs[i]);
-      if (kept) return running;
+    } else if (d.unaffectedRange(agg, running, from, to)) {
+      return running;
     }
   }
-  let acc = agg.empty();
-  for (let j = to; j < d.end; j++) acc = agg.merge(acc, d.irs[j]);
-  return acc;
+  return d.mergeRange(agg, agg.empty(), to, d.end);
 }
 
 /** Applies one event at settled time `t` to tiles and runnings. */
@@ -239,10 +233,9 @@ function applySettled(
     if (v === null || v === undefined) continue;
     const d = s.tiles[series.index];
     if (d === undefined) continue;
-    const ts = tileStart(t, series.tileMs);
-    if (d.lastStart() !== ts) d.push(ts, series.aggregator.empty());
-    const last = d.end - 1;
-    d.irs[last] = series.aggregator.update(d.irs[last], v, t);
+    const start = tileStart(t, series.tileMs);
+    if (d.size === 0) s.dropAt[series.index] = start + series.keepMs;
+    d.update(start, series.aggregator, v, t);
   }
   for (const f of plan.features) {
     if (f.kind === 1) continue;
@@ -250,6 +243,9 @@ function applySettled(
     if (v === null || v === undefined) continue;
     s.running[f.index] = f.aggregator.update(s.running[f.index], v, t);
     s.stale[f.index] = true;
+    // An empty window's first tile is this event's.
+    if (f.kind === 0 && s.leaveAt[f.index] === Infinity)
+      s.leaveAt[f.index] = tileStart(t, f.tileMs) + f.sizeMs;
   }
   for (const f of plan.tumbling) s.stale[f.index] = true;
 }
@@ -257,12 +253,13 @@ function applySettled(
 /** Drops tiles no window can read any more (as of settled time `T` or later). */
 function dropTiles(plan: ViewPlan, s: EntityState, T: number): void {
   for (const series of plan.series) {
+    if (T < (s.dropAt[series.index] ?? Infinity)) continue;
     const d = s.tiles[series.index];
     if (d === undefined || d.size === 0) continue;
     const ts = tileStart(T, series.tileMs);
     const minStart = ts + series.tileMs - series.keepMs;
-    if ((d.starts[d.head] ?? Infinity) >= minStart) continue;
     d.dropBefore(minStart, series.aggregator, series.tileMs);
+    s.dropAt[series.index] = d.size === 0 ? Infinity : d.startAt(d.head) + series.keepMs;
     const shift = d.compact();
     if (shift > 0) {
       for (const f of plan.sliding) {
@@ -276,17 +273,14 @@ function dropTiles(plan: ViewPlan, s: EntityState, T: number): void {
 function recomputeBoundary(plan: ViewPlan, s: EntityState): void {
   let next = Infinity;
   for (const f of plan.sliding) {
-    const d = s.tiles[f.series];
-    const i = s.windowHead[f.index] ?? 0;
-    if (d === undefined || i >= d.end) continue;
-    const b = (d.starts[i] ?? Infinity) + f.sizeMs;
+    const b = s.leaveAt[f.index] ?? Infinity;
     if (b < next) next = b;
   }
   for (const f of plan.tumbling) {
     const d = s.tiles[f.series];
     if (d === undefined) continue;
     for (let i = d.head; i < d.end; i++) {
-      const start = d.starts[i] ?? Infinity;
+      const start = d.startAt(i);
       const enters = start + f.sizeMs;
       const leaves = enters + f.sizeMs;
       if (enters > s.settled && enters < next) next = enters;
@@ -301,8 +295,8 @@ function tumblingTile(f: FeaturePlan, s: EntityState, T: number): unknown {
   if (d === undefined) return undefined;
   const target = tileStart(T, f.tileMs) - f.tileMs;
   for (let i = d.end - 1; i >= d.head; i--) {
-    const start = d.starts[i] ?? -Infinity;
-    if (start === target) return d.irs[i];
+    const start = d.startAt(i);
+    if (start === target) return d.irAt(i);
     if (start < target) break;
   }
   return undefined;
@@ -358,9 +352,9 @@ function projectOnline(plan: ViewPlan, s: EntityState, A: number): FeatureValue[
       from = windowStart(f, A);
       acc = agg.clone(s.running[f.index]);
       const head = s.windowHead[f.index] ?? 0;
-      if (d !== undefined && head < d.end && (d.starts[head] ?? Infinity) < from) {
+      if (d !== undefined && A >= (s.leaveAt[f.index] ?? Infinity)) {
         let i = head;
-        while (i < d.end && (d.starts[i] ?? Infinity) < from) i++;
+        while (i < d.end && d.startAt(i) < from) i++;
         acc = expireTiles(f, acc, d, head, i);
       }
     } else if (f.kind === 1) {

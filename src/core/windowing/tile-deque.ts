@@ -1,24 +1,23 @@
-import type { Aggregator } from '../aggregation/aggregator.js';
+import type { Aggregator, Scalar } from '../aggregation/aggregator.js';
+import type { ByteReader } from '../encoding/bytes.js';
 import { ByteWriter } from '../encoding/bytes.js';
+import type { Tiles } from './tiles.js';
 
 /** Scratch writer for encoding one closed tile into a deque's cache (the core is single-threaded per isolate). */
 const scratch = new ByteWriter(256);
 const NO_BYTES = new Uint8Array(0);
 
 /**
- * Non-empty tiles of one tile series for one entity, oldest first. Tiles are only ever appended
- * (settling runs in event-time order) and dropped from the front once no window can read them.
- * Indices are absolute positions in the arrays; `compact()` shifts them and reports by how much.
+ * Tiles whose IRs are objects (sketches, first/last, lastN): `starts` and `irs` in parallel
+ * arrays (the `Tiles` contract in tiles.ts).
  *
- * Only the last tile can still change: an event settles at a time ≥ every tile start. So the
- * encoding of every other ("closed") tile is kept: `encodeTo` writes the series in the state
- * format — `uvar(size)`, the first start, then per tile its IR followed by the delta to the next
- * tile's start — copying the closed tiles' bytes in one block and encoding only the open tile
- * (and tiles that closed since the last call). Persisting an entity's state each batch then costs
- * a copy, not a walk over every tile's IR (with ~200 tiles per fraud-topology card, each IR a
+ * Only the last tile can still change, so the encoding of every other ("closed") tile is kept:
+ * `encodeTo` copies the closed tiles' bytes in one block and encodes only the open tile (and
+ * tiles that closed since the last call). Persisting an entity's state each batch then costs a
+ * copy, not a walk over every tile's IR (with ~200 tiles per fraud-topology card, each IR a
  * separate heap object, that walk was the largest single cost per event).
  */
-export class TileDeque {
+export class TileDeque implements Tiles {
   starts: number[] = [];
   irs: unknown[] = [];
   head = 0;
@@ -47,9 +46,50 @@ export class TileDeque {
       : -Infinity;
   }
 
+  startAt(i: number): number {
+    return this.starts[i] ?? Infinity;
+  }
+
   push(start: number, ir: unknown): void {
     this.starts.push(start);
     this.irs.push(ir);
+  }
+
+  update(start: number, agg: Aggregator, value: Scalar, t: number): void {
+    if (this.lastStart() !== start) this.push(start, agg.empty());
+    const last = this.starts.length - 1;
+    this.irs[last] = agg.update(this.irs[last], value, t);
+  }
+
+  mergeRange(agg: Aggregator, acc: unknown, from: number, to: number): unknown {
+    for (let i = from; i < to; i++) acc = agg.merge(acc, this.irs[i]);
+    return acc;
+  }
+
+  retractRange(agg: Aggregator, acc: unknown, from: number, to: number): unknown {
+    const retract = agg.retract;
+    if (retract === undefined) throw new Error(`retract on tiles of ${agg.op}`);
+    for (let i = from; i < to; i++) acc = retract.call(agg, acc, this.irs[i]);
+    return acc;
+  }
+
+  unaffectedRange(agg: Aggregator, whole: unknown, from: number, to: number): boolean {
+    const unaffectedBy = agg.unaffectedBy;
+    if (unaffectedBy === undefined) return false;
+    for (let i = from; i < to; i++) if (!unaffectedBy.call(agg, whole, this.irs[i])) return false;
+    return true;
+  }
+
+  expireRange(agg: Aggregator, whole: unknown, from: number, to: number): unknown {
+    return agg.expire?.(whole, this.irs, from, to, this.starts.length);
+  }
+
+  irAt(i: number): unknown {
+    return this.irs[i];
+  }
+
+  decodeTile(start: number, agg: Aggregator, r: ByteReader): void {
+    this.push(start, agg.decode(r));
   }
 
   /**
@@ -82,7 +122,7 @@ export class TileDeque {
     return shift;
   }
 
-  /** Writes the series (format: see the class comment), `agg` encoding the IRs, starts in units of `tileMs`. */
+  /** Writes the series (format: see tiles.ts), `agg` encoding the IRs, starts in units of `tileMs`. */
   encodeTo(w: ByteWriter, agg: Aggregator, tileMs: number): void {
     const size = this.starts.length - this.head;
     w.uvar(size);
