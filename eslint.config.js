@@ -12,7 +12,7 @@ const restrict = (names, message) => names.map((name) => ({ group: [name], messa
 const layer = (target, from, message) => ({ target, from, message });
 
 export default tseslint.config(
-  { ignores: ['node_modules/', 'dist/', '.cache/', '.featurestream/', 'coverage/'] },
+  { ignores: ['node_modules/', 'dist/', '.cache/', '.featurestream/', 'coverage/', '.scratch/'] },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {
