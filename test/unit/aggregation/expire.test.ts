@@ -34,6 +34,9 @@ const ops: {
     agg: erase(new DistinctCountAggregator(4)),
     value: fc.integer({ min: 0, max: 8 }),
     mayDecline: true,
+    // About 9% of windows stay sparse and reduce (26–43 of 400 over 30 seeds measured; one CI
+    // run saw 17), so the bound only proves the path runs — equality is the property.
+    minReduced: 5,
   },
   {
     name: 'quantile (zeros, negatives, repeats)',
