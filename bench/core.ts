@@ -7,7 +7,9 @@
  *   npm run bench:core [-- --events 5000000 --cards 100000 --span 1h --batch 2000]
  *
  * Prints events/s and ns/event for the algebraic features alone and for the full topology
- * (with sketches), heap growth, and encoded state bytes per entity. Last line: one JSON object.
+ * (with sketches), heap growth, encoded state bytes per entity, and the share of the time spent
+ * applying events, settling (history rows), computing online values and persisting state.
+ * Last line: one JSON object.
  */
 import { parseArgs } from 'node:util';
 import type { Scalar } from '../src/core/aggregation/aggregator.js';
@@ -96,6 +98,8 @@ function* chunks(seed: number): Generator<Row[]> {
 }
 
 interface Result {
+  /** Share of the measured time per phase: apply events, settle (history rows), online values, persist state. */
+  phases: Record<'apply' | 'settle' | 'online' | 'persist', number>;
   eventsPerS: number;
   nsPerEvent: number;
   historyRows: number;
@@ -119,11 +123,12 @@ function run(view: CompiledView): Result {
   let rows = 0;
   let writes = 0;
   let offset = 0;
-  let stateBytes = 0;
+  const phases = { apply: 0n, settle: 0n, online: 0n, persist: 0n };
   for (const chunk of chunks(1)) {
     const t0 = process.hrtime.bigint();
     for (let b = 0; b < chunk.length; b += BATCH) {
       const end = Math.min(chunk.length, b + BATCH);
+      const p0 = process.hrtime.bigint();
       for (let i = b; i < end; i++) {
         const row = chunk[i] as Row;
         const inputs = new Array<Scalar | null>(plan.inputs.length);
@@ -131,17 +136,25 @@ function run(view: CompiledView): Result {
         if (reader.read(row, t, inputs) === READ_OK) rt.apply(reader.key, t, inputs, offset);
         offset++;
       }
+      const p1 = process.hrtime.bigint();
       rt.advance();
       rows += rt.takeRows().length;
+      const p2 = process.hrtime.bigint();
+      const dirty = rt.takeDirty();
+      for (const s of dirty) rt.onlineValues(s);
+      writes += dirty.length;
+      const p3 = process.hrtime.bigint();
       const arena = new ByteWriter(STATE_ARENA_BYTES);
-      for (const s of rt.takeDirty()) {
-        rt.onlineValues(s);
+      for (const s of dirty) {
         if (s.stateDirty) {
-          stateBytes += appendEntity(plan, s, arena).length;
+          appendEntity(plan, s, arena);
           s.stateDirty = false;
         }
-        writes++;
       }
+      phases.apply += p1 - p0;
+      phases.settle += p2 - p1;
+      phases.online += p3 - p2;
+      phases.persist += process.hrtime.bigint() - p3;
     }
     ns += process.hrtime.bigint() - t0;
   }
@@ -150,8 +163,10 @@ function run(view: CompiledView): Result {
   let total = 0;
   for (const s of rt.entities.values()) total += encodeEntity(plan, s).length;
   const seconds = Number(ns) / 1e9;
-  void stateBytes;
   return {
+    phases: Object.fromEntries(
+      Object.entries(phases).map(([k, v]) => [k, Number(v) / Number(ns)]),
+    ) as Record<keyof typeof phases, number>,
     eventsPerS: EVENTS / seconds,
     nsPerEvent: Number(ns) / EVENTS,
     historyRows: rows,
@@ -167,6 +182,11 @@ function report(name: string, r: Result): void {
     `${name.padEnd(10)} ${Math.round(r.eventsPerS).toLocaleString('en-US').padStart(10)} events/s  ${r.nsPerEvent.toFixed(0).padStart(5)} ns/event  ` +
       `${r.historyRows.toLocaleString('en-US')} history rows  ${r.onlineWrites.toLocaleString('en-US')} online writes  ` +
       `${r.entities.toLocaleString('en-US')} cards  ${r.stateBytesPerEntity.toFixed(0)} B state/card  heap +${r.heapGrowthMb.toFixed(0)} MB`,
+  );
+  console.log(
+    `${''.padEnd(10)} time: ${Object.entries(r.phases)
+      .map(([k, v]) => `${k} ${(v * 100).toFixed(0)}%`)
+      .join(', ')}`,
   );
 }
 
