@@ -16,6 +16,12 @@ export interface PendingEvent {
 }
 
 /**
+ * The pending list of every entity without pending events: one shared array, so settling an
+ * entity that only decays reads a hot object instead of a cold one of its own.
+ */
+export const NO_PENDING: readonly PendingEvent[] = [];
+
+/**
  * Everything the engine keeps for one entity of one view:
  * - settled state as of `settled` (S): tiles per series, a running aggregate per sliding and
  *   lifetime feature (sliding runnings cover exactly the tiles in the window as of S),
@@ -40,7 +46,8 @@ export class EntityState {
   readonly leaveAt: number[];
   /** Per tile series: when its oldest tile can be dropped (start + keepMs; Infinity when empty). */
   readonly dropAt: number[];
-  pending: PendingEvent[] = [];
+  /** `NO_PENDING` (shared, never mutated) when empty; else an array this entity owns. */
+  pending: readonly PendingEvent[] = NO_PENDING;
   /** Next time (> settled) at which some window's content changes without an event. */
   nextBoundary = Infinity;
   /** Bucket this entity is scheduled in (timer queue), NaN when unscheduled. */
@@ -186,6 +193,7 @@ export function decodeEntity(plan: ViewPlan, key: string, bytes: Uint8Array): En
   }
   for (const f of plan.lifetime) s.running[f.index] = f.aggregator.decode(r);
   const np = r.uvar();
+  const pending: PendingEvent[] = [];
   let prevT = 0;
   for (let i = 0; i < np; i++) {
     prevT += r.svar();
@@ -194,8 +202,9 @@ export function decodeEntity(plan: ViewPlan, key: string, bytes: Uint8Array): En
       const tag = r.u8();
       inputs.push(tag === SCALAR_ABSENT ? null : readScalarBody(tag, r));
     }
-    s.pending.push({ t: prevT, inputs });
+    pending.push({ t: prevT, inputs });
   }
+  if (np > 0) s.pending = pending;
   rebuildWindows(plan, s);
   return s;
 }

@@ -1,5 +1,6 @@
 import type { FeatureValue, Scalar } from '../aggregation/aggregator.js';
-import { EntityState } from './entity-state.js';
+import { EntityState, NO_PENDING } from './entity-state.js';
+import type { PendingEvent } from './entity-state.js';
 import { tileStart } from './resolution.js';
 import type { Tiles } from './tiles.js';
 import { TimerQueue } from './timer-queue.js';
@@ -85,11 +86,9 @@ export class PartitionRuntime {
     if (offset <= s.fence) return REPLAYED;
     s.fence = offset;
     s.stateDirty = true;
-    const pending = s.pending;
-    let i = pending.length;
-    while (i > 0 && (pending[i - 1]?.t ?? -Infinity) > t) i--;
-    if (i === pending.length) pending.push({ t, inputs });
-    else pending.splice(i, 0, { t, inputs });
+    const ev: PendingEvent = { t, inputs };
+    if (s.pending.length === 0) s.pending = [ev];
+    else insertPending(s.pending as PendingEvent[], ev);
     if (t > s.latest) s.latest = t;
     if (t > s.onlineAsOf) s.onlineAsOf = t;
     if (!s.dirty) {
@@ -158,7 +157,7 @@ export class PartitionRuntime {
         }
       }
     }
-    if (pi > 0) s.pending = pi === pending.length ? [] : pending.slice(pi);
+    if (pi > 0) s.pending = pi === pending.length ? NO_PENDING : pending.slice(pi);
   }
 
   /** The entity's online values, exact as of `s.onlineAsOf` for all events applied so far. */
@@ -167,6 +166,14 @@ export class PartitionRuntime {
       return s.lastRow;
     return projectOnline(this.plan, s, s.onlineAsOf);
   }
+}
+
+/** Inserts `ev` in (time, arrival) order into a non-empty pending list the entity owns. */
+function insertPending(pending: PendingEvent[], ev: PendingEvent): void {
+  let i = pending.length;
+  while (i > 0 && (pending[i - 1]?.t ?? -Infinity) > ev.t) i--;
+  if (i === pending.length) pending.push(ev);
+  else pending.splice(i, 0, ev);
 }
 
 function windowStart(f: FeaturePlan, T: number): number {
