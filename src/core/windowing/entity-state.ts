@@ -6,6 +6,7 @@ import type { Aggregator } from '../aggregation/aggregator.js';
 import { PackedTiles } from './packed-tiles.js';
 import { TileDeque } from './tile-deque.js';
 import type { Tiles } from './tiles.js';
+import { HEAD, LEAVE } from './view-plan.js';
 import type { ViewPlan } from './view-plan.js';
 
 /** An applied event whose time is not yet settled (its time ≥ the partition watermark). */
@@ -36,16 +37,13 @@ export class EntityState {
   onlineAsOf = -Infinity;
   readonly tiles: Tiles[];
   readonly running: unknown[];
-  /** Per sliding feature: absolute index of its oldest in-window tile in its series deque. */
-  readonly windowHead: number[];
   /**
-   * Per sliding feature: when its oldest in-window tile leaves the window (that tile's start + W;
-   * Infinity while the window is empty). Kept here so settling touches only the tile series
-   * whose windows move, not every series of the entity.
+   * Per feature its window head, leave time, shown tumbling tile and stale flag, then per tile
+   * series when its oldest tile can be dropped (start + keepMs; Infinity when empty) — the
+   * layout of `view-plan.ts` (HEAD, LEAVE, SHOWN, STALE). Leave and drop times are kept so
+   * settling touches only the tile series whose windows move, not every series of the entity.
    */
-  readonly leaveAt: number[];
-  /** Per tile series: when its oldest tile can be dropped (start + keepMs; Infinity when empty). */
-  readonly dropAt: number[];
+  readonly marks: number[];
   /** `NO_PENDING` (shared, never mutated) when empty; else an array this entity owns. */
   pending: readonly PendingEvent[] = NO_PENDING;
   /** Next time (> settled) at which some window's content changes without an event. */
@@ -60,13 +58,6 @@ export class EntityState {
   persisted = false;
   /** Values of the last history row (as of `settled`), reused when online equals settled. */
   lastRow: FeatureValue[] | undefined;
-  /**
-   * Per feature: its running aggregate (or tumbling tile) changed since `lastRow` was computed.
-   * Unchanged features copy their value from `lastRow` instead of finalizing again.
-   */
-  readonly stale: boolean[];
-  /** Per tumbling feature: start of the closed window `lastRow` shows. */
-  readonly shownTile: number[];
 
   constructor(
     readonly key: string,
@@ -74,11 +65,8 @@ export class EntityState {
   ) {
     this.tiles = plan.series.map((series) => createTiles(series.aggregator));
     this.running = plan.features.map((f) => (f.kind === 1 ? undefined : f.aggregator.empty()));
-    this.windowHead = plan.features.map(() => 0);
-    this.leaveAt = plan.features.map(() => Infinity);
-    this.dropAt = plan.series.map(() => Infinity);
-    this.stale = plan.features.map(() => true);
-    this.shownTile = plan.features.map(() => Number.NaN);
+    // A copy of the plan's template: exactly its length, packed doubles.
+    this.marks = plan.initialMarks.slice();
   }
 
   /** Earliest time at which this entity needs settling. */
@@ -213,7 +201,7 @@ export function decodeEntity(plan: ViewPlan, key: string, bytes: Uint8Array): En
 export function rebuildWindows(plan: ViewPlan, s: EntityState): void {
   for (const series of plan.series) {
     const d = s.tiles[series.index];
-    s.dropAt[series.index] =
+    s.marks[series.dropMark] =
       d === undefined || d.size === 0 ? Infinity : d.startAt(d.head) + series.keepMs;
   }
   for (const f of plan.sliding) {
@@ -223,8 +211,8 @@ export function rebuildWindows(plan: ViewPlan, s: EntityState): void {
       s.settled === -Infinity ? -Infinity : tileStart(s.settled, f.tileMs) + f.tileMs - f.sizeMs;
     let i = d.head;
     while (i < d.end && d.startAt(i) < wStart) i++;
-    s.windowHead[f.index] = i;
-    s.leaveAt[f.index] = i < d.end ? d.startAt(i) + f.sizeMs : Infinity;
+    s.marks[f.marks + HEAD] = i;
+    s.marks[f.marks + LEAVE] = i < d.end ? d.startAt(i) + f.sizeMs : Infinity;
     s.running[f.index] = d.mergeRange(f.aggregator, f.aggregator.empty(), i, d.end);
   }
 }

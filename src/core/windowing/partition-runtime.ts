@@ -4,6 +4,7 @@ import type { PendingEvent } from './entity-state.js';
 import { tileStart } from './resolution.js';
 import type { Tiles } from './tiles.js';
 import { TimerQueue } from './timer-queue.js';
+import { HEAD, LEAVE, SHOWN, STALE } from './view-plan.js';
 import type { FeaturePlan, ViewPlan } from './view-plan.js';
 
 /** One row of feature history: the entity's values exactly as of `asOf`. */
@@ -187,19 +188,20 @@ function windowStart(f: FeaturePlan, T: number): number {
  */
 function advanceWindows(plan: ViewPlan, s: EntityState, T: number): void {
   if (T < s.nextBoundary) return;
-  const leaveAt = s.leaveAt;
+  const marks = s.marks;
   for (const f of plan.sliding) {
-    if (T < (leaveAt[f.index] ?? Infinity)) continue;
+    const m = f.marks;
+    if (T < (marks[m + LEAVE] ?? Infinity)) continue;
     const d = s.tiles[f.series];
     if (d === undefined) continue;
     const start = windowStart(f, T);
-    const head = s.windowHead[f.index] ?? d.head;
+    const head = marks[m + HEAD] ?? d.head;
     let i = head;
     while (i < d.end && d.startAt(i) < start) i++;
-    s.windowHead[f.index] = i;
-    leaveAt[f.index] = i < d.end ? d.startAt(i) + f.sizeMs : Infinity;
+    marks[m + HEAD] = i;
+    marks[m + LEAVE] = i < d.end ? d.startAt(i) + f.sizeMs : Infinity;
     s.running[f.index] = expireTiles(f, s.running[f.index], d, head, i);
-    s.stale[f.index] = true;
+    marks[m + STALE] = 1;
   }
 }
 
@@ -235,13 +237,14 @@ function applySettled(
   t: number,
   inputs: readonly (Scalar | null)[],
 ): void {
+  const marks = s.marks;
   for (const series of plan.series) {
     const v = series.input < 0 ? COUNT_INPUT : inputs[series.input];
     if (v === null || v === undefined) continue;
     const d = s.tiles[series.index];
     if (d === undefined) continue;
     const start = tileStart(t, series.tileMs);
-    if (d.size === 0) s.dropAt[series.index] = start + series.keepMs;
+    if (d.size === 0) marks[series.dropMark] = start + series.keepMs;
     d.update(start, series.aggregator, v, t);
   }
   for (const f of plan.features) {
@@ -249,28 +252,29 @@ function applySettled(
     const v = f.input < 0 ? COUNT_INPUT : inputs[f.input];
     if (v === null || v === undefined) continue;
     s.running[f.index] = f.aggregator.update(s.running[f.index], v, t);
-    s.stale[f.index] = true;
+    marks[f.marks + STALE] = 1;
     // An empty window's first tile is this event's.
-    if (f.kind === 0 && s.leaveAt[f.index] === Infinity)
-      s.leaveAt[f.index] = tileStart(t, f.tileMs) + f.sizeMs;
+    if (f.kind === 0 && marks[f.marks + LEAVE] === Infinity)
+      marks[f.marks + LEAVE] = tileStart(t, f.tileMs) + f.sizeMs;
   }
-  for (const f of plan.tumbling) s.stale[f.index] = true;
+  for (const f of plan.tumbling) marks[f.marks + STALE] = 1;
 }
 
 /** Drops tiles no window can read any more (as of settled time `T` or later). */
 function dropTiles(plan: ViewPlan, s: EntityState, T: number): void {
+  const marks = s.marks;
   for (const series of plan.series) {
-    if (T < (s.dropAt[series.index] ?? Infinity)) continue;
+    if (T < (marks[series.dropMark] ?? Infinity)) continue;
     const d = s.tiles[series.index];
     if (d === undefined || d.size === 0) continue;
     const ts = tileStart(T, series.tileMs);
     const minStart = ts + series.tileMs - series.keepMs;
     d.dropBefore(minStart, series.aggregator, series.tileMs);
-    s.dropAt[series.index] = d.size === 0 ? Infinity : d.startAt(d.head) + series.keepMs;
+    marks[series.dropMark] = d.size === 0 ? Infinity : d.startAt(d.head) + series.keepMs;
     const shift = d.compact();
     if (shift > 0) {
       for (const f of plan.sliding) {
-        if (f.series === series.index) s.windowHead[f.index] = (s.windowHead[f.index] ?? 0) - shift;
+        if (f.series === series.index) marks[f.marks + HEAD] = (marks[f.marks + HEAD] ?? 0) - shift;
       }
     }
   }
@@ -280,7 +284,7 @@ function dropTiles(plan: ViewPlan, s: EntityState, T: number): void {
 function recomputeBoundary(plan: ViewPlan, s: EntityState): void {
   let next = Infinity;
   for (const f of plan.sliding) {
-    const b = s.leaveAt[f.index] ?? Infinity;
+    const b = s.marks[f.marks + LEAVE] ?? Infinity;
     if (b < next) next = b;
   }
   for (const f of plan.tumbling) {
@@ -322,25 +326,27 @@ function output(f: FeaturePlan, ir: unknown): FeatureValue {
 function finalizeRow(plan: ViewPlan, s: EntityState, T: number): FeatureValue[] {
   const features = plan.features;
   const prev = s.lastRow;
+  const marks = s.marks;
   const out = new Array<FeatureValue>(features.length);
   for (let i = 0; i < features.length; i++) {
     const f = features[i] as FeaturePlan;
+    const m = f.marks;
     if (f.kind === 1) {
       const shown = tileStart(T, f.tileMs) - f.tileMs;
-      if (prev !== undefined && !s.stale[i] && s.shownTile[i] === shown) {
+      if (prev !== undefined && marks[m + STALE] === 0 && marks[m + SHOWN] === shown) {
         out[i] = prev[i] ?? null;
         continue;
       }
       const ir = tumblingTile(f, s, T);
       out[i] = ir === undefined ? f.empty : output(f, ir);
-      s.shownTile[i] = shown;
-    } else if (prev !== undefined && !s.stale[i]) {
+      marks[m + SHOWN] = shown;
+    } else if (prev !== undefined && marks[m + STALE] === 0) {
       out[i] = prev[i] ?? null;
       continue;
     } else {
       out[i] = output(f, s.running[i]);
     }
-    s.stale[i] = false;
+    marks[m + STALE] = 0;
   }
   return out;
 }
@@ -358,8 +364,8 @@ function projectOnline(plan: ViewPlan, s: EntityState, A: number): FeatureValue[
       const d = s.tiles[f.series];
       from = windowStart(f, A);
       acc = agg.clone(s.running[f.index]);
-      const head = s.windowHead[f.index] ?? 0;
-      if (d !== undefined && A >= (s.leaveAt[f.index] ?? Infinity)) {
+      const head = s.marks[f.marks + HEAD] ?? 0;
+      if (d !== undefined && A >= (s.marks[f.marks + LEAVE] ?? Infinity)) {
         let i = head;
         while (i < d.end && d.startAt(i) < from) i++;
         acc = expireTiles(f, acc, d, head, i);

@@ -16,7 +16,24 @@ export interface SeriesPlan {
   readonly tileMs: number;
   /** Tiles starting before `settled − keepMs` can never be read again. */
   readonly keepMs: number;
+  /** Where this series' drop time sits in `EntityState.marks`. */
+  readonly dropMark: number;
 }
+
+/**
+ * An entity's per-feature bookkeeping lives in one array of doubles (`EntityState.marks`), four
+ * per feature from `FeaturePlan.marks`, then one per tile series (`SeriesPlan.dropMark`): one
+ * object to load per entity visit instead of one per kind of mark.
+ * - HEAD: sliding — absolute index of the window's oldest in-window tile in its series;
+ * - LEAVE: sliding — when that tile leaves the window (its start + W; Infinity when empty);
+ * - SHOWN: tumbling — start of the closed window the last history row shows;
+ * - STALE: 1 when the feature's aggregate changed since the last history row, else 0.
+ */
+export const HEAD = 0;
+export const LEAVE = 1;
+export const SHOWN = 2;
+export const STALE = 3;
+export const FEATURE_MARKS = 4;
 
 export type FeatureKind = 0 | 1 | 2;
 export const SLIDING: FeatureKind = 0;
@@ -25,6 +42,8 @@ export const LIFETIME: FeatureKind = 2;
 
 export interface FeaturePlan {
   readonly index: number;
+  /** Offset of this feature's marks (HEAD, LEAVE, SHOWN, STALE) in `EntityState.marks`. */
+  readonly marks: number;
   readonly name: string;
   readonly kind: FeatureKind;
   readonly aggregator: Aggregator;
@@ -50,6 +69,8 @@ export interface ViewPlan {
   readonly sliding: readonly FeaturePlan[];
   readonly tumbling: readonly FeaturePlan[];
   readonly lifetime: readonly FeaturePlan[];
+  /** `EntityState.marks` of a new entity (copied): heads 0, times Infinity, shown NaN, stale. */
+  readonly initialMarks: readonly number[];
   readonly allowedLatenessMs: number;
 }
 
@@ -85,6 +106,7 @@ export function planView(view: CompiledView): ViewPlan {
     input: number;
     tileMs: number;
     keepMs: number;
+    dropMark: number;
   }[] = [];
   const features: FeaturePlan[] = [];
   /**
@@ -108,6 +130,7 @@ export function planView(view: CompiledView): ViewPlan {
           input,
           tileMs,
           keepMs: keep,
+          dropMark: 0,
         };
         series.push(plan);
         s = { plan, keep };
@@ -120,6 +143,7 @@ export function planView(view: CompiledView): ViewPlan {
     const empty = f.aggregator.finalize(f.aggregator.empty());
     features.push({
       index: features.length,
+      marks: features.length * FEATURE_MARKS,
       name: f.name,
       kind: w.kind === 'sliding' ? SLIDING : w.kind === 'tumbling' ? TUMBLING : LIFETIME,
       aggregator: f.aggregator,
@@ -132,6 +156,15 @@ export function planView(view: CompiledView): ViewPlan {
       empty: f.map === undefined ? empty : f.map(empty),
     });
   }
+  const seriesMarks = features.length * FEATURE_MARKS;
+  for (const x of series) x.dropMark = seriesMarks + x.index;
+  const initialMarks: number[] = [];
+  for (let i = 0; i < seriesMarks + series.length; i++) initialMarks.push(Infinity);
+  for (const f of features) {
+    initialMarks[f.marks + HEAD] = 0;
+    initialMarks[f.marks + SHOWN] = Number.NaN;
+    initialMarks[f.marks + STALE] = 1;
+  }
   return {
     view,
     inputs,
@@ -140,6 +173,7 @@ export function planView(view: CompiledView): ViewPlan {
     sliding: features.filter((f) => f.kind === SLIDING),
     tumbling: features.filter((f) => f.kind === TUMBLING),
     lifetime: features.filter((f) => f.kind === LIFETIME),
+    initialMarks,
     allowedLatenessMs: view.ir.allowedLatenessMs,
   };
 }
