@@ -1,12 +1,23 @@
 /**
  * A load generator for bench:serving, run as its own process. Open loop (fixed rate: requests
- * are sent on schedule whatever the latency, and latency counts from the scheduled time, so
- * queueing shows) or closed loop (N requests in flight). Targets: the HTTP API, or Redis
- * directly (the floor). Prints one JSON line: counts and latency percentiles in ms.
+ * are released on schedule whatever the latency) or closed loop (N requests in flight). Targets:
+ * the HTTP API, or Redis directly (the floor). Prints one JSON line: counts and latency
+ * percentiles in ms.
  *
  *   node --import tsx bench/load-generator.ts '<json options>'
+ *
+ * Kept lean so it does not take the CPU the measured server needs (this machine has 2 cores for
+ * the server, Redis and this process):
+ * - HTTP goes over plain keep-alive sockets with pre-built request text and a minimal response
+ *   reader (status line + content-length), one request in flight per connection — no
+ *   `http.request` objects per call.
+ * - The open loop wakes on a 1 ms timer and releases every request due by then (at 10k req/s,
+ *   ten per tick) instead of spinning the event loop. Latency counts from the release: a
+ *   request that waits for a free connection (all busy: the server is behind) waits on the
+ *   clock, so queueing shows; the timer's own slack (≤ ~1 ms, the generator's) does not.
  */
-import { Agent, request } from 'node:http';
+import { connect } from 'node:net';
+import type { Socket } from 'node:net';
 import { Redis } from 'ioredis';
 
 interface Options {
@@ -31,64 +42,138 @@ const o = JSON.parse(process.argv[2] ?? '{}') as Options;
 const entity = (i: number): string => `card-${(i % o.entities).toString().padStart(6, '0')}`;
 let seq = Math.floor(Math.random() * o.entities);
 
-type Send = () => Promise<void>;
+/** Sends one request; calls `done(ok)` once its whole response has arrived. */
+type Send = (done: (ok: boolean) => void) => void;
+
+const CRLF2 = Buffer.from('\r\n\r\n');
+
+/**
+ * One keep-alive HTTP/1.1 connection with one request in flight: reads the status line and
+ * `content-length` of each response and waits for that many body bytes.
+ */
+class HttpConnection {
+  private readonly socket: Socket;
+  private buf: Buffer = Buffer.alloc(0);
+  private done: ((ok: boolean) => void) | undefined;
+  busy = false;
+
+  constructor(
+    port: number,
+    host: string,
+    private readonly onFree: (c: HttpConnection) => void,
+  ) {
+    this.socket = connect({ port, host, noDelay: true });
+    this.socket.on('data', (d: Buffer) => this.read(d));
+    this.socket.on('error', (err) => this.fail(err));
+    this.socket.on('close', () => this.fail(new Error('connection closed')));
+  }
+
+  send(request: string, done: (ok: boolean) => void): void {
+    this.busy = true;
+    this.done = done;
+    this.socket.write(request);
+  }
+
+  private read(d: Buffer): void {
+    this.buf = this.buf.length === 0 ? d : Buffer.concat([this.buf, d]);
+    const headEnd = this.buf.indexOf(CRLF2);
+    if (headEnd < 0) return;
+    const head = this.buf.toString('latin1', 0, headEnd);
+    const m = /\r\ncontent-length:\s*(\d+)/i.exec(head);
+    if (m === null) {
+      this.fail(new Error('response without content-length'));
+      return;
+    }
+    const end = headEnd + 4 + Number(m[1]);
+    if (this.buf.length < end) return;
+    const ok = head.startsWith('HTTP/1.1 200');
+    this.buf = this.buf.length === end ? Buffer.alloc(0) : this.buf.subarray(end);
+    const done = this.done;
+    this.done = undefined;
+    this.busy = false;
+    done?.(ok);
+    this.onFree(this);
+  }
+
+  private fail(err: Error): void {
+    const done = this.done;
+    this.done = undefined;
+    if (done !== undefined) {
+      process.stderr.write(`load generator: ${err.message}\n`);
+      done(false);
+    }
+  }
+
+  close(): void {
+    this.socket.destroy();
+  }
+}
+
+/** Requests wait here for a free connection (FIFO). */
+const waiting: { request: string; done: (ok: boolean) => void }[] = [];
+let waitHead = 0;
+const connections: HttpConnection[] = [];
 
 function httpSender(): Send {
-  const agent = new Agent({ keepAlive: true, maxSockets: o.concurrency });
   const u = new URL(o.url);
-  const doRequest = (method: string, path: string, body?: string): Promise<void> =>
-    new Promise((resolve, reject) => {
-      const req = request(
-        {
-          host: u.hostname,
-          port: u.port,
-          method,
-          path,
-          agent,
-          headers:
-            body === undefined
-              ? {}
-              : { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
-        },
-        (res) => {
-          res.on('data', () => undefined);
-          res.on('end', () =>
-            res.statusCode === 200 ? resolve() : reject(new Error(`HTTP ${res.statusCode ?? 0}`)),
-          );
-        },
-      );
-      req.on('error', reject);
-      req.end(body);
-    });
-  if (o.batch === 1) return () => doRequest('GET', `/v1/features/${o.view}/${entity(seq++)}`);
-  return () => {
-    const entities = Array.from({ length: o.batch }, () => entity(seq++));
-    return doRequest(
-      'POST',
-      '/v1/features',
-      JSON.stringify({ requests: [{ view: o.view, entities }] }),
-    );
+  const free: HttpConnection[] = [];
+  const onFree = (c: HttpConnection): void => {
+    if (waitHead < waiting.length) {
+      const next = waiting[waitHead];
+      waiting[waitHead++] = undefined as never;
+      if (waitHead === waiting.length) {
+        waiting.length = 0;
+        waitHead = 0;
+      }
+      if (next !== undefined) c.send(next.request, next.done);
+    } else free.push(c);
+  };
+  for (let i = 0; i < o.concurrency; i++) {
+    const c = new HttpConnection(Number(u.port), u.hostname, onFree);
+    connections.push(c);
+    free.push(c);
+  }
+  const host = `Host: ${u.host}\r\n`;
+  const build =
+    o.batch === 1
+      ? (): string => `GET /v1/features/${o.view}/${entity(seq++)} HTTP/1.1\r\n${host}\r\n`
+      : (): string => {
+          const entities = Array.from({ length: o.batch }, () => entity(seq++));
+          const body = JSON.stringify({ requests: [{ view: o.view, entities }] });
+          return `POST /v1/features HTTP/1.1\r\n${host}content-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`;
+        };
+  return (done) => {
+    const request = build();
+    const c = free.pop();
+    if (c !== undefined) c.send(request, done);
+    else waiting.push({ request, done });
   };
 }
 
+const redisClients: Redis[] = [];
+
 function redisSender(): Send {
-  const clients = Array.from(
-    { length: Math.max(1, Math.min(o.concurrency, 16)) },
-    () => new Redis(o.url, { enableAutoPipelining: true }),
-  );
+  for (let i = 0; i < Math.max(1, Math.min(o.concurrency, 16)); i++)
+    redisClients.push(new Redis(o.url, { enableAutoPipelining: true }));
   let next = 0;
   const key = (e: string): string => `fs:${o.view}:${o.version}:${e}`;
+  const settle = (p: Promise<unknown>, done: (ok: boolean) => void): void => {
+    p.then(
+      () => done(true),
+      () => done(false),
+    );
+  };
   if (o.batch === 1) {
-    return async () => {
-      const c = clients[next++ % clients.length] as Redis;
-      await c.hgetall(key(entity(seq++)));
+    return (done) => {
+      const c = redisClients[next++ % redisClients.length] as Redis;
+      settle(c.hgetall(key(entity(seq++))), done);
     };
   }
-  return async () => {
-    const c = clients[next++ % clients.length] as Redis;
+  return (done) => {
+    const c = redisClients[next++ % redisClients.length] as Redis;
     const p = c.pipeline();
     for (let i = 0; i < o.batch; i++) p.hgetall(key(entity(seq++)));
-    await p.exec();
+    settle(p.exec(), done);
   };
 }
 
@@ -96,62 +181,74 @@ const send = o.target === 'http' ? httpSender() : redisSender();
 const latencies: number[] = [];
 let errors = 0;
 let sent = 0;
+let completed = 0;
 
-async function openLoop(): Promise<void> {
+/** Sends one request released at `from`; records its latency when `from` is in the measured span. */
+function issue(from: number, measureFrom: number): void {
+  sent++;
+  send((ok) => {
+    completed++;
+    if (!ok) errors++;
+    else if (from >= measureFrom) latencies.push(performance.now() - from);
+  });
+}
+
+function openLoop(): Promise<void> {
   const interval = 1000 / o.rate;
   const start = performance.now();
   const end = start + (o.warmupS + o.durationS) * 1000;
   const measureFrom = start + o.warmupS * 1000;
-  const inflight = new Set<Promise<void>>();
   let i = 0;
-  for (;;) {
-    const due = start + i * interval;
-    if (due >= end) break;
-    const now = performance.now();
-    // Always yield to the event loop (responses must be read); sleep when the next send is far.
-    if (due > now + 1) await new Promise((r) => setTimeout(r, Math.max(0, due - now - 0.5)));
-    else await new Promise((r) => setImmediate(r));
-    // Send every request that is due now (catching up after timer slack).
-    while (start + i * interval <= performance.now() && start + i * interval < end) {
-      const scheduled = start + i * interval;
-      i++;
-      sent++;
-      const p = send().then(
-        () => {
-          if (scheduled >= measureFrom) latencies.push(performance.now() - scheduled);
-        },
-        () => {
-          errors++;
-        },
-      );
-      inflight.add(p);
-      void p.finally(() => inflight.delete(p));
-    }
-  }
-  await Promise.all(inflight);
+  return new Promise((resolve) => {
+    const tick = (): void => {
+      const now = performance.now();
+      while (start + i * interval <= now && start + i * interval < end) {
+        i++;
+        issue(now, measureFrom);
+      }
+      if (start + i * interval < end) {
+        setTimeout(tick, 1);
+        return;
+      }
+      const drain = (): void => {
+        if (completed >= sent) resolve();
+        else setTimeout(drain, 5);
+      };
+      drain();
+    };
+    tick();
+  });
 }
 
-async function closedLoop(): Promise<void> {
+function closedLoop(): Promise<void> {
   const start = performance.now();
   const end = start + (o.warmupS + o.durationS) * 1000;
   const measureFrom = start + o.warmupS * 1000;
-  await Promise.all(
-    Array.from({ length: o.concurrency }, async () => {
-      while (performance.now() < end) {
-        const t0 = performance.now();
-        sent++;
-        try {
-          await send();
-          if (t0 >= measureFrom) latencies.push(performance.now() - t0);
-        } catch {
-          errors++;
-        }
+  return new Promise((resolve) => {
+    let running = o.concurrency;
+    const loop = (): void => {
+      const t0 = performance.now();
+      if (t0 >= end) {
+        if (--running === 0) resolve();
+        return;
       }
-    }),
-  );
+      sent++;
+      send((ok) => {
+        completed++;
+        if (!ok) errors++;
+        else if (t0 >= measureFrom) latencies.push(performance.now() - t0);
+        loop();
+      });
+    };
+    for (let c = 0; c < o.concurrency; c++) loop();
+  });
 }
 
+// Let the connections open before the clock starts.
+await new Promise((r) => setTimeout(r, 200));
 await (o.mode === 'open' ? openLoop() : closedLoop());
+for (const c of connections) c.close();
+for (const c of redisClients) c.disconnect();
 latencies.sort((a, b) => a - b);
 const pct = (p: number): number =>
   latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))] ?? Number.NaN;
