@@ -3,7 +3,7 @@
  * consumed by `run`'s pipeline (worker threads, Redis, embedded ClickHouse) as fast as it goes;
  * in the same run, the ceiling: a bare kafkajs consumer that only counts the same messages.
  * Then, at half the engine's rate, live events (event time = now) measure freshness: Redis write
- * time − event time, p50/p99.
+ * time − event time, p50/p99 — and where a batch's time goes meanwhile (worker, each sink).
  *
  *   npm run bench:pipeline [-- --events 2000000 --cards 100000 --freshness-seconds 30]
  *
@@ -184,6 +184,8 @@ await liveAdmin.disconnect();
 const rate = Math.max(100, Math.floor(engineRate / 2));
 const liveTimes = new Set<number>();
 const freshness: number[] = [];
+/** Per partition batch during the measured span: its records, worker time and each sink's flush (ms). */
+const stages: Record<string, number[]> = {};
 let measuring = false;
 const live = createEngine(
   { ...config, groupId: `${config.groupId}-live` },
@@ -195,6 +197,14 @@ const live = createEngine(
     observer: {
       written: (e) => {
         if (measuring && liveTimes.has(e.asOf)) freshness.push(e.writtenAt - e.asOf);
+      },
+      batch: (e) => {
+        if (!measuring) return;
+        (stages.records ??= []).push(e.counters.records);
+        (stages.worker ??= []).push(e.processMs);
+      },
+      flush: (e) => {
+        if (measuring) (stages[e.sink] ??= []).push(e.ms);
       },
     },
   },
@@ -229,11 +239,21 @@ measuring = true;
 const liveSent = await sendLive(FRESH_S, true);
 await new Promise((r) => setTimeout(r, 5_000));
 measuring = false;
-freshness.sort((a, b) => a - b);
-const pct = (p: number): number =>
-  freshness[Math.min(freshness.length - 1, Math.floor(p * freshness.length))] ?? Number.NaN;
+const quantile = (xs: number[], p: number): number => {
+  const sorted = [...xs].sort((a, b) => a - b);
+  return Math.round(sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] ?? NaN);
+};
+const pct = (p: number): number => quantile(freshness, p);
 console.log(
   `freshness at ${rate.toLocaleString('en-US')} events/s for ${FRESH_S} s (after 10 s warm-up): p50 ${pct(0.5)} ms, p99 ${pct(0.99)} ms (${freshness.length.toLocaleString('en-US')} writes of ${liveSent.toLocaleString('en-US')} live events)`,
+);
+console.log(
+  `per batch meanwhile (${(stages.records ?? []).length.toLocaleString('en-US')} batches, p50/p99; a partition's batches run one after another, sinks after the worker, the online write last): ` +
+    Object.entries(stages)
+      .map(
+        ([k, v]) => `${k} ${quantile(v, 0.5)}/${quantile(v, 0.99)}${k === 'records' ? '' : ' ms'}`,
+      )
+      .join(', '),
 );
 await producer.disconnect();
 await live.stop();
