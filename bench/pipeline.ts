@@ -185,7 +185,14 @@ const rate = Math.max(100, Math.floor(engineRate / 2));
 const liveTimes = new Set<number>();
 const freshness: number[] = [];
 /** Per partition batch during the measured span: its records, worker time and each sink's flush (ms). */
-const stages: Record<string, number[]> = {};
+const stages: Record<string, number[]> = {
+  records: [],
+  worker: [],
+  archive: [],
+  history: [],
+  deadletter: [],
+  online: [],
+};
 let measuring = false;
 const live = createEngine(
   { ...config, groupId: `${config.groupId}-live` },
@@ -250,6 +257,7 @@ console.log(
 console.log(
   `per batch meanwhile (${(stages.records ?? []).length.toLocaleString('en-US')} batches, p50/p99; a partition's batches run one after another, sinks after the worker, the online write last): ` +
     Object.entries(stages)
+      .filter(([, v]) => v.length > 0)
       .map(
         ([k, v]) => `${k} ${quantile(v, 0.5)}/${quantile(v, 0.99)}${k === 'records' ? '' : ' ms'}`,
       )
