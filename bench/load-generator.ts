@@ -55,7 +55,6 @@ class HttpConnection {
   private readonly socket: Socket;
   private buf: Buffer = Buffer.alloc(0);
   private done: ((ok: boolean) => void) | undefined;
-  busy = false;
 
   constructor(
     port: number,
@@ -69,7 +68,6 @@ class HttpConnection {
   }
 
   send(request: string, done: (ok: boolean) => void): void {
-    this.busy = true;
     this.done = done;
     this.socket.write(request);
   }
@@ -90,7 +88,6 @@ class HttpConnection {
     this.buf = this.buf.length === end ? Buffer.alloc(0) : this.buf.subarray(end);
     const done = this.done;
     this.done = undefined;
-    this.busy = false;
     done?.(ok);
     this.onFree(this);
   }

@@ -21,6 +21,7 @@ import { codecFor } from '../src/adapters/codecs.js';
 import { TransactionGenerator } from '../src/cli/demo/transaction-generator.js';
 import { createEngine, openStores } from '../src/cli/engine-factory.js';
 import { loadConfig } from '../src/config/config.js';
+import type { EngineObserver } from '../src/engine/engine-events.js';
 import { loadViews } from '../src/engine/topology-loader.js';
 import { silentLogger } from '../src/ports/logger.js';
 
@@ -185,7 +186,8 @@ const rate = Math.max(100, Math.floor(engineRate / 2));
 const liveTimes = new Set<number>();
 const freshness: number[] = [];
 /** Per partition batch during the measured span: its records, worker time and each sink's flush (ms). */
-const stages: Record<string, number[]> = {
+type Sink = Parameters<NonNullable<EngineObserver['flush']>>[0]['sink'];
+const stages: Record<'records' | 'worker' | Sink, number[]> = {
   records: [],
   worker: [],
   archive: [],
@@ -207,11 +209,11 @@ const live = createEngine(
       },
       batch: (e) => {
         if (!measuring) return;
-        (stages.records ??= []).push(e.counters.records);
-        (stages.worker ??= []).push(e.processMs);
+        stages.records.push(e.counters.records);
+        stages.worker.push(e.processMs);
       },
       flush: (e) => {
-        if (measuring) (stages[e.sink] ??= []).push(e.ms);
+        if (measuring) stages[e.sink].push(e.ms);
       },
     },
   },
@@ -255,7 +257,7 @@ console.log(
   `freshness at ${rate.toLocaleString('en-US')} events/s for ${FRESH_S} s (after 10 s warm-up): p50 ${pct(0.5)} ms, p99 ${pct(0.99)} ms (${freshness.length.toLocaleString('en-US')} writes of ${liveSent.toLocaleString('en-US')} live events)`,
 );
 console.log(
-  `per batch meanwhile (${(stages.records ?? []).length.toLocaleString('en-US')} batches, p50/p99; a partition's batches run one after another, sinks after the worker, the online write last): ` +
+  `per batch meanwhile (${stages.records.length.toLocaleString('en-US')} batches, p50/p99; a partition's batches run one after another, sinks after the worker, the online write last): ` +
     Object.entries(stages)
       .filter(([, v]) => v.length > 0)
       .map(
