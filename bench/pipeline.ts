@@ -145,10 +145,33 @@ function benchTopology(name: string, t: string): string {
   return file;
 }
 
+/** Per partition batch: its records, worker time and each sink's flush (ms). */
+type Sink = Parameters<NonNullable<EngineObserver['flush']>>[0]['sink'];
+type Stages = Record<'records' | 'worker' | Sink, number[]>;
+const newStages = (): Stages => ({
+  records: [],
+  worker: [],
+  archive: [],
+  history: [],
+  deadletter: [],
+  online: [],
+});
+const quantile = (xs: number[], p: number): number => {
+  const sorted = [...xs].sort((a, b) => a - b);
+  return Math.round(sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] ?? NaN);
+};
+/** "records 195/357, worker 24/147 ms, …" (p50/p99 of each stage that ran). */
+const stageSplit = (stages: Stages): string =>
+  Object.entries(stages)
+    .filter(([, v]) => v.length > 0)
+    .map(([k, v]) => `${k} ${quantile(v, 0.5)}/${quantile(v, 0.99)}${k === 'records' ? '' : ' ms'}`)
+    .join(', ');
+
 // 1. Throughput: the engine replays the produced topic into Redis and the embedded ClickHouse.
 let records = 0;
 let firstAt = 0;
 let firstRecords = 0;
+const busiest = newStages();
 const engine = createEngine(config, stores, [benchTopology('bench_fraud', topic)], silentLogger, {
   wallClockIdle: false,
   observer: {
@@ -158,6 +181,11 @@ const engine = createEngine(config, stores, [benchTopology('bench_fraud', topic)
         firstAt = performance.now();
         firstRecords = records;
       }
+      busiest.records.push(e.counters.records);
+      busiest.worker.push(e.processMs);
+    },
+    flush: (e) => {
+      busiest[e.sink].push(e.ms);
     },
   },
 });
@@ -167,6 +195,9 @@ while (records < EVENTS) await new Promise((r) => setTimeout(r, 50));
 const engineRate = (EVENTS - firstRecords) / ((performance.now() - firstAt) / 1000);
 console.log(
   `engine (Redis + embedded ClickHouse): ${Math.round(engineRate).toLocaleString('en-US')} events/s — ${(engineRate / ceiling).toFixed(3)} of the ceiling`,
+);
+console.log(
+  `per batch (${busiest.records.length.toLocaleString('en-US')} batches, p50/p99; a partition's batches run one after another, sinks after the worker, the online write last): ${stageSplit(busiest)}`,
 );
 await engine.stop();
 
@@ -185,16 +216,7 @@ await liveAdmin.disconnect();
 const rate = Math.max(100, Math.floor(engineRate / 2));
 const liveTimes = new Set<number>();
 const freshness: number[] = [];
-/** Per partition batch during the measured span: its records, worker time and each sink's flush (ms). */
-type Sink = Parameters<NonNullable<EngineObserver['flush']>>[0]['sink'];
-const stages: Record<'records' | 'worker' | Sink, number[]> = {
-  records: [],
-  worker: [],
-  archive: [],
-  history: [],
-  deadletter: [],
-  online: [],
-};
+const stages = newStages();
 let measuring = false;
 const live = createEngine(
   { ...config, groupId: `${config.groupId}-live` },
@@ -248,22 +270,12 @@ measuring = true;
 const liveSent = await sendLive(FRESH_S, true);
 await new Promise((r) => setTimeout(r, 5_000));
 measuring = false;
-const quantile = (xs: number[], p: number): number => {
-  const sorted = [...xs].sort((a, b) => a - b);
-  return Math.round(sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] ?? NaN);
-};
 const pct = (p: number): number => quantile(freshness, p);
 console.log(
   `freshness at ${rate.toLocaleString('en-US')} events/s for ${FRESH_S} s (after 10 s warm-up): p50 ${pct(0.5)} ms, p99 ${pct(0.99)} ms (${freshness.length.toLocaleString('en-US')} writes of ${liveSent.toLocaleString('en-US')} live events)`,
 );
 console.log(
-  `per batch meanwhile (${stages.records.length.toLocaleString('en-US')} batches, p50/p99; a partition's batches run one after another, sinks after the worker, the online write last): ` +
-    Object.entries(stages)
-      .filter(([, v]) => v.length > 0)
-      .map(
-        ([k, v]) => `${k} ${quantile(v, 0.5)}/${quantile(v, 0.99)}${k === 'records' ? '' : ' ms'}`,
-      )
-      .join(', '),
+  `per batch meanwhile (${stages.records.length.toLocaleString('en-US')} batches, p50/p99): ${stageSplit(stages)}`,
 );
 await producer.disconnect();
 await live.stop();
