@@ -7,7 +7,8 @@
  *
  *   npm run bench:serving [-- --duration 20 --entities 100000]
  *
- * Uses REDIS_URL when set, else starts a Redis with scripts/services.sh. Last line: one JSON object.
+ * Uses REDIS_URL when set, else starts a Redis with scripts/services.sh. FS_BENCH_SERVER_FLAGS adds
+ * Node.js flags to the server process (e.g. "--max-semi-space-size=2"). Last line: one JSON object.
  */
 import { execFileSync, spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
@@ -119,10 +120,13 @@ await store.register('view', view.name, view.version, view.ir, true);
 await store.close();
 console.log(`loaded in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
 
+/** Extra Node.js flags for the server process (experiments: GC settings, profiling). */
+const SERVER_FLAGS = (process.env.FS_BENCH_SERVER_FLAGS ?? '').split(' ').filter((f) => f !== '');
 const port = await freePort();
 const server: ChildProcess = spawn(
   process.execPath,
   [
+    ...SERVER_FLAGS,
     '--import',
     'tsx',
     'src/cli/main.ts',
