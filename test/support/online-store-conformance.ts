@@ -84,6 +84,54 @@ export function onlineStoreConformance(
     }
   });
 
+  it(`${name}: one flush of many entities keeps every value, deletion and state byte exact`, async () => {
+    const store = await open();
+    try {
+      const ks = keyspace();
+      const long = 'x'.repeat(70_000);
+      const allBytes = Array.from({ length: 256 }, (_, i) => i);
+      const bigState = Array.from({ length: 70_000 }, (_, i) => (i * 7) % 256);
+      const values = (i: number): EntityWrite['values'] => [
+        i,
+        i % 3 === 0 ? null : i / 3,
+        i % 5 === 0 ? 'Zürich ✓ — 東京' : i % 7 === 0 ? long : `country-${'y'.repeat(i % 40)}`,
+        i % 2 === 0 ? [] : ['ü', String(i)],
+      ];
+      const writes = (round: number): EntityWrite[] =>
+        Array.from({ length: 150 }, (_, i) => ({
+          key: `m${i}`,
+          asOf: 1_000 * round + i,
+          values: round === 1 ? values(i) : values(i + 1),
+          state: new Uint8Array(i === 0 ? bigState : [...allBytes, i, round]),
+          isNew: round === 1,
+          fence: 10 * round + i,
+          partition: i % 3,
+        }));
+      await store.writeEntities(ks, writes(1), 7);
+      // The second flush changes every entity: present fields become null and back.
+      await store.writeEntities(ks, writes(2), 8);
+      const keys = Array.from({ length: 150 }, (_, i) => `m${i}`);
+      const read = await store.readVectors(ks.view, ks.version, keys);
+      const states = await store.loadStates(ks, keys);
+      keys.forEach((_, i) => {
+        const [count, mean, country, last3] = values(i + 1);
+        const expected: Record<string, string> = {
+          count: String(count),
+          country: String(country),
+          last3: JSON.stringify(last3),
+          _asof: String(2_000 + i),
+          _updated: '8',
+        };
+        if (mean !== null) expected.mean = String(mean);
+        expect(read[i]).toEqual(expected);
+        expect([...(states[i]?.state ?? [])]).toEqual(i === 0 ? bigState : [...allBytes, i, 2]);
+        expect(states[i]?.fence).toBe(20 + i);
+      });
+    } finally {
+      await store.close();
+    }
+  });
+
   it(`${name}: fences — stale writes never move an entity backwards; state-less writes keep the state`, async () => {
     const store = await open();
     try {

@@ -13,16 +13,25 @@ import type {
   ViewKeyspace,
 } from '../../ports/online-store.js';
 import { currentKey, partitionIndexKey, stateKey, vectorKey, versionsKey } from './keys.js';
+import { LuaPack } from './lua-pack.js';
 
-const WRITE_ENTITY = readFileSync(new URL('./scripts/write-entity-2.lua', import.meta.url), 'utf8');
+const WRITE_ENTITIES = readFileSync(
+  new URL('./scripts/write-entities.lua', import.meta.url),
+  'utf8',
+);
+
+/**
+ * Entities per `write-entities.lua` call: large enough that the client's per-command cost
+ * vanishes, small enough that one call holds Redis for well under a millisecond.
+ */
+export const ENTITIES_PER_CALL = 64;
 
 type Client = Redis | Cluster;
 type WithScripts = {
-  fsWriteEntity(
-    publicKey: string,
-    stateKey: string,
-    ...args: (string | Buffer | number)[]
-  ): Promise<number>;
+  /** `numKeys`, then 2 keys per entity, then the ttl and the packed entities (see the script). */
+  fsWriteEntities(numKeys: number, ...args: (string | Buffer)[]): Promise<number>;
+  /** The same script for one entity (its two keys first, so a cluster routes it by them). */
+  fsWriteEntity(publicKey: string, stateKey: string, ttl: string, packed: Buffer): Promise<number>;
 };
 
 /** Parses REDIS_URL: one `redis://` URL, or a comma-separated list of cluster nodes. */
@@ -50,14 +59,16 @@ export function connectRedis(url: string, options: RedisOptions = {}): Client {
 }
 
 /**
- * The online store on Redis (single node or cluster). Writes go through one Lua script per
- * entity (values + state + fence, atomic), pipelined across entities.
+ * The online store on Redis (single node or cluster). Writes go through a Lua script that
+ * writes each entity's values + state + fence atomically, up to `ENTITIES_PER_CALL` entities
+ * per call (one per call on a cluster, whose calls must stay within a slot), pipelined.
  */
 export class RedisOnlineStore implements OnlineStore {
   readonly kind = 'redis';
 
   constructor(private readonly client: Client) {
-    client.defineCommand('fsWriteEntity', { numberOfKeys: 2, lua: WRITE_ENTITY });
+    client.defineCommand('fsWriteEntities', { lua: WRITE_ENTITIES });
+    client.defineCommand('fsWriteEntity', { numberOfKeys: 2, lua: WRITE_ENTITIES });
   }
 
   /**
@@ -147,34 +158,32 @@ export class RedisOnlineStore implements OnlineStore {
         this.client.sadd(partitionIndexKey(ks.view, ks.version, partition), ...keys),
       ),
     );
-    const client = this.client as Client & WithScripts;
     const updated = String(nowMs);
     const ttl = String(ks.ttlMs);
-    await Promise.all(
-      writes.map((w) => {
-        const set: string[] = [];
-        const del: string[] = [];
-        ks.features.forEach((name, i) => {
-          const v = encodeFieldValue(w.values[i] ?? null);
-          if (v === undefined) del.push(name);
-          else set.push(name, v);
-        });
-        set.push('_asof', String(w.asOf), '_updated', updated);
-        return client.fsWriteEntity(
-          vectorKey(ks.view, ks.version, w.key),
-          stateKey(ks.view, ks.version, w.key),
-          String(w.fence),
-          String(w.asOf),
-          w.state === null
-            ? ''
-            : Buffer.from(w.state.buffer, w.state.byteOffset, w.state.byteLength),
-          ttl,
-          String(set.length / 2),
-          ...set,
-          ...del,
-        );
-      }),
-    );
+    const pack = new LuaPack();
+    const client = this.client as Client & WithScripts;
+    // A cluster routes (and auto-pipelines) a call by its first key: one entity per call there.
+    const oneEach = client instanceof Cluster;
+    const perCall = oneEach ? 1 : ENTITIES_PER_CALL;
+    const calls: Promise<number>[] = [];
+    for (let from = 0; from < writes.length; from += perCall) {
+      const to = Math.min(writes.length, from + perCall);
+      const keys: string[] = [];
+      const start = pack.length;
+      pack.array(to - from);
+      for (let i = from; i < to; i++) {
+        const w = writes[i] as EntityWrite;
+        keys.push(vectorKey(ks.view, ks.version, w.key), stateKey(ks.view, ks.version, w.key));
+        packEntity(pack, ks.features, w, updated);
+      }
+      const packed = pack.since(start);
+      calls.push(
+        oneEach
+          ? client.fsWriteEntity(keys[0] ?? '', keys[1] ?? '', ttl, packed)
+          : client.fsWriteEntities(keys.length, ...keys, ttl, packed),
+      );
+    }
+    await Promise.all(calls);
   }
 
   async readVectors(
@@ -268,4 +277,43 @@ function shuffled<T>(xs: T[]): T[] {
     [xs[i], xs[j]] = [xs[j] as T, xs[i] as T];
   }
   return xs;
+}
+
+/** Encoded values of the entity being packed (reused: packing is synchronous). */
+const encoded: (string | undefined)[] = [];
+
+/** One entity for write-entities.lua: { fence, asof, state, n, field/value pairs…, deletes… }. */
+function packEntity(
+  pack: LuaPack,
+  features: readonly string[],
+  w: EntityWrite,
+  updated: string,
+): void {
+  let present = 0;
+  for (let i = 0; i < features.length; i++) {
+    const v = encodeFieldValue(w.values[i] ?? null);
+    encoded[i] = v;
+    if (v !== undefined) present++;
+  }
+  const n = present + 2;
+  pack.array(4 + 2 * n + (features.length - present));
+  const asOf = String(w.asOf);
+  pack.str(String(w.fence));
+  pack.str(asOf);
+  if (w.state === null) pack.str('');
+  else pack.raw(w.state);
+  pack.str(String(n));
+  for (let i = 0; i < features.length; i++) {
+    const v = encoded[i];
+    if (v === undefined) continue;
+    pack.str(features[i] as string);
+    pack.str(v);
+  }
+  pack.str('_asof');
+  pack.str(asOf);
+  pack.str('_updated');
+  pack.str(updated);
+  for (let i = 0; i < features.length; i++) {
+    if (encoded[i] === undefined) pack.str(features[i] as string);
+  }
 }
