@@ -25,6 +25,8 @@ const WRITE_ENTITIES = readFileSync(
  * vanishes, small enough that one call holds Redis for well under a millisecond.
  */
 export const ENTITIES_PER_CALL = 64;
+/** Initial packing buffer of one call (≈ 64 fraud-view entities with their state). */
+const PACK_BYTES = 32 * 1024;
 
 type Client = Redis | Cluster;
 type WithScripts = {
@@ -160,7 +162,6 @@ export class RedisOnlineStore implements OnlineStore {
     );
     const updated = String(nowMs);
     const ttl = String(ks.ttlMs);
-    const pack = new LuaPack();
     const client = this.client as Client & WithScripts;
     // A cluster routes (and auto-pipelines) a call by its first key: one entity per call there.
     const oneEach = client instanceof Cluster;
@@ -169,14 +170,16 @@ export class RedisOnlineStore implements OnlineStore {
     for (let from = 0; from < writes.length; from += perCall) {
       const to = Math.min(writes.length, from + perCall);
       const keys: string[] = [];
-      const start = pack.length;
+      // One small buffer per call: reused heap memory, where one buffer growing to the size of
+      // the whole flush (megabytes) is fresh pages and copies on every doubling.
+      const pack = new LuaPack(PACK_BYTES);
       pack.array(to - from);
       for (let i = from; i < to; i++) {
         const w = writes[i] as EntityWrite;
         keys.push(vectorKey(ks.view, ks.version, w.key), stateKey(ks.view, ks.version, w.key));
         packEntity(pack, ks.features, w, updated);
       }
-      const packed = pack.since(start);
+      const packed = pack.since(0);
       calls.push(
         oneEach
           ? client.fsWriteEntity(keys[0] ?? '', keys[1] ?? '', ttl, packed)
