@@ -4,9 +4,9 @@
  * types, so strings and bytes are both written as the original spec's raw types — fixraw,
  * raw16, raw32 — and arrive in Lua as strings; arrays as fixarray, array16, array32.
  *
- * One writer packs many values into one growing buffer: a batch of entity writes becomes one
- * script argument instead of ~30 per entity (each of which the Redis client would otherwise
- * frame and copy on its own).
+ * One writer packs many values into one growing buffer: the writes of one script call become
+ * one argument instead of ~30 per entity (each of which the Redis client would otherwise frame
+ * and copy on its own).
  */
 export class LuaPack {
   private buf: Buffer;
@@ -16,31 +16,15 @@ export class LuaPack {
     this.buf = Buffer.allocUnsafe(initialBytes);
   }
 
-  get length(): number {
-    return this.pos;
+  /** The bytes written (a view, valid until the next write). */
+  bytes(): Buffer {
+    return this.buf.subarray(0, this.pos);
   }
 
-  /**
-   * The bytes written since offset `from` (a `length` read earlier). The view stays valid and
-   * unchanged: the writer never rewrites bytes, and growing copies into a new buffer.
-   */
-  since(from: number): Buffer {
-    return this.buf.subarray(from, this.pos);
-  }
-
+  /** The header of an array of `n` values (the values follow). */
   array(n: number): void {
     this.ensure(5);
-    const b = this.buf;
-    if (n < 16) b[this.pos++] = 0x90 | n;
-    else if (n < 0x10000) {
-      b[this.pos] = 0xdc;
-      b.writeUInt16BE(n, this.pos + 1);
-      this.pos += 3;
-    } else {
-      b[this.pos] = 0xdd;
-      b.writeUInt32BE(n, this.pos + 1);
-      this.pos += 5;
-    }
+    this.header(n, 0x90, 16, 0xdc);
   }
 
   /** A string as UTF-8 raw bytes. */
@@ -64,28 +48,33 @@ export class LuaPack {
       }
     }
     const n = Buffer.byteLength(s, 'utf8');
-    this.header(n);
+    this.ensure(5 + n);
+    this.header(n, 0xa0, 32, 0xda);
     this.buf.write(s, this.pos, n, 'utf8');
     this.pos += n;
   }
 
   /** Bytes as a raw string. */
   raw(bytes: Uint8Array): void {
-    this.header(bytes.length);
+    this.ensure(5 + bytes.length);
+    this.header(bytes.length, 0xa0, 32, 0xda);
     this.buf.set(bytes, this.pos);
     this.pos += bytes.length;
   }
 
-  private header(n: number): void {
-    this.ensure(5 + n);
+  /**
+   * A length `n` as its type's fix form (`fix | n` below `fixLimit`), else `code16` + u16, else
+   * `code16 + 1` + u32 (array: 0x90/16/0xdc, raw: 0xa0/32/0xda). The caller ensured the room.
+   */
+  private header(n: number, fix: number, fixLimit: number, code16: number): void {
     const b = this.buf;
-    if (n < 32) b[this.pos++] = 0xa0 | n;
+    if (n < fixLimit) b[this.pos++] = fix | n;
     else if (n < 0x10000) {
-      b[this.pos] = 0xda;
+      b[this.pos] = code16;
       b.writeUInt16BE(n, this.pos + 1);
       this.pos += 3;
     } else {
-      b[this.pos] = 0xdb;
+      b[this.pos] = code16 + 1;
       b.writeUInt32BE(n, this.pos + 1);
       this.pos += 5;
     }

@@ -24,7 +24,7 @@ const WRITE_ENTITIES = readFileSync(
  * Entities per `write-entities.lua` call: large enough that the client's per-command cost
  * vanishes, small enough that one call holds Redis for well under a millisecond.
  */
-export const ENTITIES_PER_CALL = 64;
+const ENTITIES_PER_CALL = 64;
 /** Initial packing buffer of one call (≈ 64 fraud-view entities with their state). */
 const PACK_BYTES = 32 * 1024;
 
@@ -179,7 +179,7 @@ export class RedisOnlineStore implements OnlineStore {
         keys.push(vectorKey(ks.view, ks.version, w.key), stateKey(ks.view, ks.version, w.key));
         packEntity(pack, ks.features, w, updated);
       }
-      const packed = pack.since(0);
+      const packed = pack.bytes();
       calls.push(
         oneEach
           ? client.fsWriteEntity(keys[0] ?? '', keys[1] ?? '', ttl, packed)
