@@ -10,8 +10,7 @@
  * Uses KAFKA_BROKERS / REDIS_URL when set, else starts both with scripts/services.sh.
  * Last line: one JSON object.
  */
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -24,6 +23,7 @@ import { loadConfig } from '../src/config/config.js';
 import type { EngineObserver } from '../src/engine/engine-events.js';
 import { loadViews } from '../src/engine/topology-loader.js';
 import { silentLogger } from '../src/ports/logger.js';
+import { startServices } from '../test/setup/services.js';
 
 const { values } = parseArgs({
   options: {
@@ -39,21 +39,9 @@ const FRESH_S = Number(values['freshness-seconds']);
 const REPO = fileURLToPath(new URL('../', import.meta.url));
 const TOPOLOGY = join(REPO, 'topologies/card-fraud.ts');
 
-let servicesDir: string | undefined;
-const env: Record<string, string> = {};
-if (!process.env.KAFKA_BROKERS || !process.env.REDIS_URL) {
-  servicesDir = mkdtempSync(join(tmpdir(), 'fs-bench-pipeline-'));
-  execFileSync('bash', [join(REPO, 'scripts/services.sh'), 'up'], {
-    env: { ...process.env, FS_SERVICES_DIR: servicesDir },
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
-  for (const line of readFileSync(join(servicesDir, 'env'), 'utf8').split('\n')) {
-    const m = /^(\w+)=(.*)$/.exec(line);
-    if (m?.[1] !== undefined && m[2] !== undefined) env[m[1]] = m[2];
-  }
-}
-const brokers = process.env.KAFKA_BROKERS || env.KAFKA_BROKERS || '';
-const redisUrl = process.env.REDIS_URL || env.REDIS_URL || '';
+const services = await startServices(['kafka', 'redis']);
+const brokers = services.env.KAFKA_BROKERS ?? '';
+const redisUrl = services.env.REDIS_URL ?? '';
 const kafka = new Kafka({
   clientId: 'bench',
   brokers: brokers.split(','),
@@ -280,11 +268,7 @@ console.log(
 await producer.disconnect();
 await live.stop();
 await stores.close();
-if (servicesDir !== undefined)
-  execFileSync('bash', [join(REPO, 'scripts/services.sh'), 'down'], {
-    env: { ...process.env, FS_SERVICES_DIR: servicesDir },
-    stdio: 'ignore',
-  });
+await services.stop();
 console.log(
   JSON.stringify({
     bench: 'pipeline',

@@ -10,9 +10,9 @@
  * Uses REDIS_URL when set, else starts a Redis with scripts/services.sh. FS_BENCH_SERVER_FLAGS adds
  * Node.js flags to the server process (e.g. "--max-semi-space-size=2"). Last line: one JSON object.
  */
-import { execFileSync, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -23,6 +23,7 @@ import type { FeatureValue } from '../src/core/aggregation/aggregator.js';
 import { compileView } from '../src/core/topology/compile.js';
 import type { FeatureViewDef } from '../src/core/topology/feature-view.js';
 import type { EntityWrite } from '../src/ports/online-store.js';
+import { startServices } from '../test/setup/services.js';
 
 const { values } = parseArgs({
   options: {
@@ -47,17 +48,8 @@ function freePort(): Promise<number> {
   });
 }
 
-let servicesDir: string | undefined;
-let redisUrl = process.env.REDIS_URL;
-if (redisUrl === undefined || redisUrl === '') {
-  servicesDir = mkdtempSync(join(tmpdir(), 'fs-bench-serving-'));
-  execFileSync('bash', [join(REPO, 'scripts/services.sh'), 'up', 'redis'], {
-    env: { ...process.env, FS_SERVICES_DIR: servicesDir },
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
-  redisUrl = /REDIS_URL=(\S+)/.exec(readFileSync(join(servicesDir, 'env'), 'utf8'))?.[1];
-}
-if (redisUrl === undefined) throw new Error('no Redis');
+const services = await startServices(['redis']);
+const redisUrl = services.env.REDIS_URL ?? '';
 
 // A card view with 20 features of the usual kinds.
 const dir = mkdtempSync(join(tmpdir(), 'fs-bench-topo-'));
@@ -236,11 +228,7 @@ try {
   );
 } finally {
   server.kill('SIGTERM');
-  if (servicesDir !== undefined)
-    execFileSync('bash', [join(REPO, 'scripts/services.sh'), 'down'], {
-      env: { ...process.env, FS_SERVICES_DIR: servicesDir },
-      stdio: 'ignore',
-    });
+  await services.stop();
 }
 const at10k = rows.find((r) => r.name === 'single, 10k req/s');
 const batch = rows.find((r) => r.name === 'batch 100, 100 req/s');

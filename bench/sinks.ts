@@ -10,13 +10,11 @@
  *   npm run bench:sinks [-- --batches 6 --batch 24000 --cards 100000]
  *
  * Uses REDIS_URL when set (writing under a fresh view name, deleted at the end), else starts a
- * Redis with scripts/services.sh. Last line: one JSON object.
+ * Redis with scripts/services.sh (test/setup/services.ts). Last line: one JSON object.
  */
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { openClickHouse } from '../src/adapters/clickhouse/clickhouse-history-store.js';
 import {
@@ -40,6 +38,7 @@ import { PartitionRuntime } from '../src/core/windowing/partition-runtime.js';
 import { planView } from '../src/core/windowing/view-plan.js';
 import { prng } from '../src/cli/demo/transaction-generator.js';
 import type { EntityWrite, ViewKeyspace } from '../src/ports/online-store.js';
+import { startServices } from '../test/setup/services.js';
 import fraud from '../topologies/card-fraud.js';
 
 const { values } = parseArgs({
@@ -52,19 +51,9 @@ const { values } = parseArgs({
 const BATCHES = Number(values.batches);
 const BATCH = Number(values.batch);
 const CARDS = Number(values.cards);
-const REPO = fileURLToPath(new URL('../', import.meta.url));
 
-let servicesDir: string | undefined;
-let redisUrl = process.env.REDIS_URL;
-if (redisUrl === undefined || redisUrl === '') {
-  servicesDir = mkdtempSync(join(tmpdir(), 'fs-bench-sinks-'));
-  execFileSync('bash', [join(REPO, 'scripts/services.sh'), 'up', 'redis'], {
-    env: { ...process.env, FS_SERVICES_DIR: servicesDir },
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
-  redisUrl = /REDIS_URL=(\S+)/.exec(readFileSync(join(servicesDir, 'env'), 'utf8'))?.[1];
-}
-if (redisUrl === undefined) throw new Error('no Redis');
+const services = await startServices(['redis']);
+const redisUrl = services.env.REDIS_URL ?? '';
 
 // 1. The worker's output per batch: history text and entity writes (as the engine makes them).
 // Built in a function so that the windowing state is garbage before the sinks are measured (the
@@ -186,11 +175,7 @@ for (const b of batches) {
 }
 await ch.close();
 console.log(`history insert (ClickHouse): ${avg(history).toFixed(0)} ms per batch`);
-if (servicesDir !== undefined)
-  execFileSync('bash', [join(REPO, 'scripts/services.sh'), 'down'], {
-    env: { ...process.env, FS_SERVICES_DIR: servicesDir },
-    stdio: 'ignore',
-  });
+await services.stop();
 console.log(
   JSON.stringify({
     bench: 'sinks',

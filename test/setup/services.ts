@@ -14,6 +14,8 @@
  *   const services = await startServices();
  *   Object.assign(process.env, services.env);   // and/or project.provide(...)
  *   return services.stop;
+ *
+ * and by the benchmarks, each with the services it needs (`startServices(['redis'])`).
  */
 import { spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
@@ -24,13 +26,13 @@ import { Kafka, logLevel } from 'kafkajs';
 import { Redis } from 'ioredis';
 
 export interface StartedServices {
-  /** KAFKA_BROKERS and REDIS_URL, given or started. */
+  /** KAFKA_BROKERS and/or REDIS_URL (those asked for), given or started. */
   env: Record<string, string>;
   /** Stops what startServices started (nothing it was given). Safe to call more than once. */
   stop: () => Promise<void>;
 }
 
-type ServiceName = 'kafka' | 'redis';
+export type ServiceName = 'kafka' | 'redis';
 
 const REPO_DIR = fileURLToPath(new URL('../../', import.meta.url));
 const SERVICES_SH = join(REPO_DIR, 'scripts', 'services.sh');
@@ -54,10 +56,12 @@ const FIX: Record<ServiceName, string> = {
     'start a local one (try `bash scripts/services.sh up redis` by hand to see why it does not start).',
 };
 
-export async function startServices(): Promise<StartedServices> {
+export async function startServices(
+  wanted: readonly ServiceName[] = ['kafka', 'redis'],
+): Promise<StartedServices> {
   const env: Record<string, string> = {};
   const toStart: ServiceName[] = [];
-  for (const service of ['kafka', 'redis'] as const) {
+  for (const service of wanted) {
     const given = process.env[ENV_VAR[service]]?.trim();
     if (given) env[ENV_VAR[service]] = given;
     else toStart.push(service);
@@ -112,8 +116,8 @@ export async function startServices(): Promise<StartedServices> {
     const redisUrl = env.REDIS_URL ?? '';
     const origin = (service: ServiceName): string =>
       toStart.includes(service) ? 'started by scripts/services.sh' : `from ${ENV_VAR[service]}`;
-    const failures = (
-      await Promise.allSettled([
+    const verify: Record<ServiceName, () => Promise<void>> = {
+      kafka: () =>
         verifyKafka(kafkaBrokers).catch((err: unknown) => {
           throw new Error(
             `Kafka is not reachable at ${kafkaBrokers} (${origin('kafka')}): ` +
@@ -122,6 +126,7 @@ export async function startServices(): Promise<StartedServices> {
             { cause: err },
           );
         }),
+      redis: () =>
         verifyRedis(redisUrl).catch((err: unknown) => {
           throw new Error(
             `Redis is not reachable at ${redisUrl} (${origin('redis')}): PING kept failing for ` +
@@ -129,8 +134,10 @@ export async function startServices(): Promise<StartedServices> {
             { cause: err },
           );
         }),
-      ])
-    ).flatMap((r) => (r.status === 'rejected' ? [r.reason as Error] : []));
+    };
+    const failures = (await Promise.allSettled(wanted.map((service) => verify[service]()))).flatMap(
+      (r) => (r.status === 'rejected' ? [r.reason as Error] : []),
+    );
     const [first] = failures;
     if (first !== undefined) {
       if (failures.length === 1) throw first;
