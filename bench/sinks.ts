@@ -59,14 +59,14 @@ const redisUrl = services.env.REDIS_URL ?? '';
 // Built in a function so that the windowing state is garbage before the sinks are measured (the
 // engine's main thread, which writes to the sinks, does not hold it either).
 const view = compileView(fraud);
-function workerOutput(): { history: string; rows: number; writes: EntityWrite[] }[] {
+function workerOutput(): { history: Uint8Array; rows: number; writes: EntityWrite[] }[] {
   const plan = planView(view);
   const reader = new EventReader(view, plan.inputs);
   const rt = new PartitionRuntime(plan);
   const r = prng(7);
   const start = Date.UTC(2026, 0, 1);
   const COUNTRIES = ['US', 'GB', 'DE', 'FR', 'NL'];
-  const batches: { history: string; rows: number; writes: EntityWrite[] }[] = [];
+  const batches: { history: Uint8Array; rows: number; writes: EntityWrite[] }[] = [];
   let offset = 0;
   for (let b = 0; b < BATCHES; b++) {
     for (let i = 0; i < BATCH; i++, offset++) {

@@ -8,6 +8,7 @@ import {
 import { codecFor } from '../adapters/codecs.js';
 import { loadViews } from '../engine/topology-loader.js';
 import { WorkerService } from '../engine/worker-service.js';
+import { replyTransfers } from '../engine/worker-protocol.js';
 import type { WorkerRequest } from '../engine/worker-protocol.js';
 
 const port = parentPort;
@@ -20,5 +21,5 @@ const service = new WorkerService((files) => loadViews(files), codecFor, {
 });
 
 port.on('message', (req: WorkerRequest) => {
-  void service.handle(req).then((reply) => port.postMessage(reply));
+  void service.handle(req).then((reply) => port.postMessage(reply, replyTransfers(reply)));
 });

@@ -381,7 +381,7 @@ export class Pipeline {
         timed('archive', enc.archiveRows, () => sink.appendEncodedEvents(source, enc.archive)),
         ...views.map((v, i) =>
           timed('history', enc.historyRows[i] ?? 0, () =>
-            sink.appendEncodedHistory(v, enc.history[i] ?? ''),
+            sink.appendEncodedHistory(v, enc.history[i] ?? new Uint8Array(0)),
           ),
         ),
       ];

@@ -67,13 +67,13 @@ export interface BatchOutput {
 
 /** History rows encoded by a worker thread (ports/event-archive `OfflineEncoders`), per view. */
 export interface EncodedHistory {
-  readonly history: readonly string[];
+  readonly history: readonly Uint8Array[];
   readonly historyRows: readonly number[];
 }
 
 /** A batch's offline rows encoded by the worker thread: history (per view) and archive. */
 export interface EncodedEffects extends EncodedHistory {
-  readonly archive: string;
+  readonly archive: Uint8Array;
   readonly archiveRows: number;
 }
 

@@ -106,3 +106,20 @@ export type WorkerValue = ReadyValue | BatchOutput | ReplayOutput | SnapshotOutp
 export type WorkerReply =
   | { readonly id: number; readonly ok: true; readonly value: WorkerValue }
   | { readonly id: number; readonly ok: false; readonly error: ErrorData };
+
+/**
+ * The buffers of a reply's encoded offline rows, to transfer instead of copy: each encoder call
+ * writes its own buffer (compact-rows.ts), which the worker does not touch again.
+ */
+export function replyTransfers(reply: WorkerReply): ArrayBuffer[] {
+  if (!reply.ok || reply.value === undefined || !('encoded' in reply.value)) return [];
+  const enc = reply.value.encoded;
+  if (enc === undefined) return [];
+  const out = new Set<ArrayBuffer>();
+  const add = (bytes: Uint8Array): void => {
+    if (bytes.buffer instanceof ArrayBuffer) out.add(bytes.buffer);
+  };
+  for (const h of enc.history) add(h);
+  if ('archive' in enc) add(enc.archive);
+  return [...out];
+}

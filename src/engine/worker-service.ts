@@ -70,7 +70,8 @@ export class WorkerService {
 
   /**
    * The batch with its archive and history rows encoded for the offline store (when `init`
-   * asked): the main thread then forwards text instead of receiving and serializing objects.
+   * asked): the main thread then forwards bytes (transferred, not copied) instead of receiving
+   * and serializing objects.
    */
   private encoded(p: SourceProcessor, out: BatchOutput): BatchOutput {
     const enc = this.encoders;
@@ -177,7 +178,7 @@ function encodeHistory(
   return {
     history: rows.map((r, i) => {
       const view = views[i];
-      return view === undefined ? '' : enc.history(view.ir, r, writtenAt);
+      return view === undefined ? new Uint8Array(0) : enc.history(view.ir, r, writtenAt);
     }),
     historyRows: rows.map((r) => r.length),
   };

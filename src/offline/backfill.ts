@@ -386,7 +386,7 @@ class Backfill {
     const encoded = this.deps.encodedHistory;
     // Rows to write: objects (HistoryStore.appendHistory) or text the worker encoded.
     let pending: HistoryRow[] = [];
-    let pendingText: string[] = [];
+    let pendingText: Uint8Array[] = [];
     let pendingRows = 0;
     let writing: Promise<void> = Promise.resolve();
     const flush = async (): Promise<void> => {
@@ -395,13 +395,13 @@ class Backfill {
       this.timings.waitWriteMs += performance.now() - w0;
       if (pendingRows === 0) return;
       const rows = pending;
-      const text = pendingText.join('');
+      const text = pendingText.length === 1 ? pendingText[0] : Buffer.concat(pendingText);
       pending = [];
       pendingText = [];
       pendingRows = 0;
       const t0 = performance.now();
       const write =
-        encoded !== undefined && text !== ''
+        encoded !== undefined && text !== undefined && text.length > 0
           ? encoded.appendEncodedHistory(view, text)
           : history.appendHistory(view, rows, this.clock());
       writing = write.then(() => {
@@ -457,7 +457,7 @@ class Backfill {
         const n = out.encoded?.historyRows[0] ?? 0;
         counts.rows += n;
         pendingRows += n;
-        if (text !== '') pendingText.push(text);
+        if (text.length > 0) pendingText.push(text);
       } else {
         const rows = out.rows[0] ?? [];
         counts.rows += rows.length;

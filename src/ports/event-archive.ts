@@ -75,20 +75,21 @@ export interface BackfillLedger {
 
 /**
  * History rows encoded in the offline store's own wire format. Pure, so that worker threads can
- * run it on their output: the main thread then only forwards text (backfills write millions).
+ * run it on their output (UTF-8 bytes): the main thread then only forwards them (backfills write
+ * millions).
  */
 export type HistoryEncoder = (
   view: ViewIR,
   rows: readonly HistoryRow[],
   writtenAt: number,
-) => string;
+) => Uint8Array;
 
 /** Raw events encoded in the offline store's own wire format (pure, like `HistoryEncoder`). */
 export type EventsEncoder = (
   source: SourceIR,
   rows: readonly ArchiveRow[],
   ingestedAt: number,
-) => string;
+) => Uint8Array;
 
 /** The offline store's encoders, run by worker threads on their own output. */
 export interface OfflineEncoders {
@@ -100,5 +101,5 @@ export interface OfflineEncoders {
 
 /** Appends history rows encoded by the store's `HistoryEncoder` (same identity rules). */
 export interface EncodedHistorySink {
-  appendEncodedHistory(view: ViewIR, encoded: string): Promise<void>;
+  appendEncodedHistory(view: ViewIR, encoded: Uint8Array): Promise<void>;
 }

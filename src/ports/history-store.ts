@@ -21,8 +21,8 @@ export interface ArchiveRow {
 export interface EncodedAppends {
   /** Names the wire format (`OfflineEncoders.format` must match). */
   readonly format: string;
-  appendEncodedHistory(view: ViewIR, encoded: string): Promise<void>;
-  appendEncodedEvents(source: SourceIR, encoded: string): Promise<void>;
+  appendEncodedHistory(view: ViewIR, encoded: Uint8Array): Promise<void>;
+  appendEncodedEvents(source: SourceIR, encoded: Uint8Array): Promise<void>;
 }
 
 /**

@@ -207,7 +207,7 @@ export class ClickHouseEncodedHistory implements EncodedHistorySink {
     private readonly database: string,
   ) {}
 
-  appendEncodedHistory(view: ViewIR, encoded: string): Promise<void> {
+  appendEncodedHistory(view: ViewIR, encoded: Uint8Array): Promise<void> {
     const table = `${quoteIdent(this.database)}.${quoteIdent(featuresTable(view.name))}`;
     return insertCompact(this.client, table, historyInsertColumns(view), encoded);
   }

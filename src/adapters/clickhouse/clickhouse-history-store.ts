@@ -196,12 +196,12 @@ export class ClickHouseHistoryStore implements HistoryStore, EncodedAppends {
     return this;
   }
 
-  appendEncodedHistory(view: ViewIR, encoded: string): Promise<void> {
+  appendEncodedHistory(view: ViewIR, encoded: Uint8Array): Promise<void> {
     const table = this.table(featuresTable(view.name));
     return insertCompact(this.client, table, historyInsertColumns(view), encoded);
   }
 
-  appendEncodedEvents(source: SourceIR, encoded: string): Promise<void> {
+  appendEncodedEvents(source: SourceIR, encoded: Uint8Array): Promise<void> {
     const table = this.table(eventsTable(source.name));
     return insertCompact(this.client, table, eventsInsertColumns(source), encoded);
   }

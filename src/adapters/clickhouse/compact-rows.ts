@@ -5,13 +5,22 @@ import type { HistoryRow } from '../../core/windowing/partition-runtime.js';
 import type { ArchiveRow, SourceIR } from '../../ports/history-store.js';
 import { ARCHIVE_COLUMNS, EVENT_TIME_COLUMN } from '../../core/topology/reserved-columns.js';
 import { keyFields, quoteIdent } from './tables.js';
+import { TextBytes } from './text-bytes.js';
 
 /*
  * Rows in ClickHouse's JSONCompactEachRow format: one JSON array per line, in the column order
- * of `historyInsertColumns` / `eventsInsertColumns`. Pure — no client — so worker threads encode
- * their own output and the engine's main thread only forwards text (the stream writes ≈ 3
- * history rows and one archive row per event; backfills write millions).
+ * of `historyInsertColumns` / `eventsInsertColumns`, as UTF-8 bytes. Pure — no client — so
+ * worker threads encode their own output and hand the bytes to the engine's main thread, which
+ * only forwards them (the stream writes ≈ 3 history rows and one archive row per event;
+ * backfills write millions).
  */
+
+/** Initial bytes of a history writer (sized from its first row) and per archive row. */
+const HISTORY_ROW_BYTES = 1_024;
+const ARCHIVE_ROW_BYTES = 256;
+const NEWLINE = 10;
+const COMMA = 44;
+const OPEN = 91;
 
 /** Names this encoding (`EncodedAppends.format` / `OfflineEncoders.format`). */
 export const COMPACT_ROWS_FORMAT = 'clickhouse/JSONCompactEachRow';
@@ -29,8 +38,9 @@ export function encodeHistoryCompact(
   view: ViewIR,
   rows: readonly HistoryRow[],
   writtenAt: number,
-): string {
-  if (rows.length === 0) return '';
+): Uint8Array {
+  const out = new TextBytes(HISTORY_ROW_BYTES);
+  if (rows.length === 0) return out.finish();
   const keys = keyFields(view);
   const numeric = keys.map((k) => k.type !== 'string');
   const lists = view.features.map((f) => f.valueType.list);
@@ -40,7 +50,6 @@ export function encodeHistoryCompact(
   const tail = `,${JSON.stringify(writtenAt)}]`;
   const texts: string[] = new Array<string>(nf).fill('null');
   const keyParts: unknown[] = new Array<unknown>(nk);
-  const lines: string[] = new Array<string>(rows.length);
   let prevKey: string | undefined;
   let prevValues: readonly FeatureValue[] | undefined;
   let keyText = '';
@@ -58,16 +67,25 @@ export function encodeHistoryCompact(
         keyText = JSON.stringify(keyParts).slice(1, -1);
       }
     }
+    out.byte(OPEN);
+    out.text(keyText);
+    out.text(middle);
+    out.number(row.asOf);
     const values = row.values;
     for (let i = 0; i < nf; i++) {
       const v = values[i];
       if (prevValues === undefined || v !== prevValues[i])
         texts[i] = v === undefined ? (lists[i] === true ? '[]' : 'null') : valueText(v);
+      out.byte(COMMA);
+      out.text(texts[i] as string);
     }
-    lines[r] = `[${keyText}${middle}${row.asOf},${texts.join(',')}${tail}`;
+    out.text(tail);
+    out.byte(NEWLINE);
+    // Size the buffer for all rows from the first one (a little more: later rows reuse texts).
+    if (r === 0) out.reserve(Math.ceil(out.length * 1.25) * (rows.length - 1));
     prevValues = values;
   }
-  return `${lines.join('\n')}\n`;
+  return out.finish();
 }
 
 /** A value's JSON text as `JSON.stringify` writes it inside an array (non-finite → null). */
@@ -93,12 +111,11 @@ export function encodeEventsCompact(
   source: SourceIR,
   rows: readonly ArchiveRow[],
   ingestedAt: number,
-): string {
-  if (rows.length === 0) return '';
+): Uint8Array {
+  const out = new TextBytes(rows.length * ARCHIVE_ROW_BYTES);
   const fields = source.schema.map((f) => f.name);
   const nf = fields.length;
   const line: unknown[] = new Array<unknown>(6 + nf);
-  const lines: string[] = new Array<string>(rows.length);
   for (let r = 0; r < rows.length; r++) {
     const a = rows[r] as ArchiveRow;
     line[0] = a.eventTime;
@@ -108,9 +125,10 @@ export function encodeEventsCompact(
     line[4] = a.late ? 1 : 0;
     line[5] = ingestedAt;
     for (let i = 0; i < nf; i++) line[6 + i] = a.row[fields[i] as string] ?? null;
-    lines[r] = JSON.stringify(line);
+    out.text(JSON.stringify(line));
+    out.byte(NEWLINE);
   }
-  return `${lines.join('\n')}\n`;
+  return out.finish();
 }
 
 /** The column list of `encodeEventsCompact` rows. */

@@ -11,6 +11,13 @@ import {
 import { compileView } from '../../../src/core/topology/compile.js';
 import { entity, featureView, field, source } from '../../../src/index.js';
 
+const utf8 = new TextDecoder();
+/** The encoders' bytes as text (they write UTF-8). */
+const historyText = (...args: Parameters<typeof encodeHistoryCompact>): string =>
+  utf8.decode(encodeHistoryCompact(...args));
+const eventsText = (...args: Parameters<typeof encodeEventsCompact>): string =>
+  utf8.decode(encodeEventsCompact(...args));
+
 describe('compact rows (history and archive rows encoded by worker threads)', () => {
   const store = entity('store', { keys: ['region', 'shop'] });
   const sales = source('enc_sales', {
@@ -39,7 +46,7 @@ describe('compact rows (history and archive rows encoded by worker threads)', ()
   ).ir;
 
   it('writes one JSON array per row: keys (split, typed), version, as-of, values, written-at', () => {
-    const text = encodeHistoryCompact(
+    const text = historyText(
       view,
       [
         { key: 'eu\\|west|42', asOf: 1_000, values: [3, 1.5, 'a "quoted"\nnote', [2.5, 1]] },
@@ -74,7 +81,7 @@ describe('compact rows (history and archive rows encoded by worker threads)', ()
     expect(historyInsertColumns(view)).toBe(
       '`region`, `shop`, `version`, `as_of`, `n`, `mean`, `note`, `recent`, `_written_at`',
     );
-    expect(encodeHistoryCompact(view, [], 1)).toBe('');
+    expect(historyText(view, [], 1)).toBe('');
   });
 
   it('equals one JSON.stringify per row, also when rows of an entity share values', () => {
@@ -98,14 +105,20 @@ describe('compact rows (history and archive rows encoded by worker threads)', ()
         fresh: fc.tuple(
           value,
           value,
-          fc.constantFrom(null, 'x', 'y\n"z"'),
+          // ASCII, escapes, UTF-8 of 2, 3 and 4 bytes, a lone surrogate (escaped by JSON).
+          fc.constantFrom(null, 'x', 'y\n"z"', 'é', '日本\u{1F600}', '\ud800'),
           fc.array(value, { maxLength: 2 }),
         ),
       }),
       { maxLength: 30 },
     );
+    // Event times of any sign and size (the encoder writes non-negative integers itself).
+    const base = fc.oneof(
+      fc.integer({ min: -5e12, max: 5e12 }),
+      fc.constantFrom(0, 9, 10, Number.MAX_SAFE_INTEGER - 40, 1.5),
+    );
     fc.assert(
-      fc.property(rowsArb, (specs) => {
+      fc.property(rowsArb, base, (specs, t0) => {
         let prev: FeatureValue[] | undefined;
         const rows: HistoryRow[] = specs.map((spec, i) => {
           const fresh = spec.fresh.map((v) =>
@@ -115,16 +128,16 @@ describe('compact rows (history and archive rows encoded by worker threads)', ()
             prev !== undefined && spec.reuse[j] === true ? (prev[j] ?? null) : v,
           );
           prev = values;
-          return { key: `r${spec.entity}|${spec.entity * 10}`, asOf: 1_000 + i, values };
+          return { key: `r${spec.entity}|${spec.entity * 10}`, asOf: t0 + i, values };
         });
-        expect(encodeHistoryCompact(view, rows, 5)).toBe(rows.length === 0 ? '' : naive(rows, 5));
+        expect(historyText(view, rows, 5)).toBe(rows.length === 0 ? '' : naive(rows, 5));
       }),
       { numRuns: 300 },
     );
   });
 
   it('writes one JSON array per archived event: time, coordinates, ingest time, fields', () => {
-    const text = encodeEventsCompact(
+    const text = eventsText(
       view.source,
       [
         {
@@ -154,6 +167,6 @@ describe('compact rows (history and archive rows encoded by worker threads)', ()
     expect(eventsInsertColumns(view.source)).toBe(
       '`event_time`, `_topic`, `_partition`, `_offset`, `_late`, `_ingested_at`, `region`, `shop`, `amount`, `note`, `at`',
     );
-    expect(encodeEventsCompact(view.source, [], 1)).toBe('');
+    expect(eventsText(view.source, [], 1)).toBe('');
   });
 });
