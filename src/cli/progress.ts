@@ -87,7 +87,7 @@ export class ProgressReporter {
       const vals =
         vec === null || vec === undefined
           ? this.last.values.slice(0, 6).map(show)
-          : names.map((n) => vec[n] ?? '∅');
+          : names.map((n) => vec.get(n) ?? '∅');
       sample = ` | ${this.last.key}: ${names.map((n, i) => `${n}=${vals[i] ?? '∅'}`).join(' ')}`;
     }
     this.print(

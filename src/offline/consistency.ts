@@ -122,7 +122,7 @@ export async function measureConsistency(
   });
   const present = sampled.filter(
     (s): s is { entity: string; vector: StoredVector } =>
-      s.vector !== null && s.vector._asof !== undefined,
+      s.vector !== null && s.vector.get('_asof') !== undefined,
   );
 
   const table = sql.table(sql.layout.featuresTable(view.name));
@@ -148,7 +148,10 @@ export async function measureConsistency(
           sql.table(sample),
           present.map((s, i) => {
             const parts = splitKey(s.entity, keys.length);
-            const row: Record<string, unknown> = { _row: i, _asof_ms: Number(s.vector._asof) };
+            const row: Record<string, unknown> = {
+              _row: i,
+              _asof_ms: Number(s.vector.get('_asof')),
+            };
             keys.forEach((k, j) => {
               const p = parts[j] ?? '';
               row[k.name] = k.type === 'String' ? p : Number(p);
@@ -180,7 +183,7 @@ SETTINGS join_use_nulls = 0, output_format_json_quote_64bit_integers = 0`,
         for (const r of rows) {
           const s = present[Number(r._row)];
           if (s === undefined) continue;
-          const asOf = Number(s.vector._asof);
+          const asOf = Number(s.vector.get('_asof'));
           if (Number(r._max_ms) < asOf) {
             notSettled++;
             continue;
@@ -189,7 +192,7 @@ SETTINGS join_use_nulls = 0, output_format_json_quote_64bit_integers = 0`,
           features.forEach((f, i) => {
             const st = stats[i];
             if (st === undefined) return;
-            const on = decodeFieldValue(f.valueType, s.vector[f.name]);
+            const on = decodeFieldValue(f.valueType, s.vector.get(f.name));
             const raw = r[f.name];
             const off = (
               raw === undefined || raw === null ? (f.valueType.list ? [] : null) : raw

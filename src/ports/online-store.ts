@@ -1,4 +1,5 @@
 import type { FeatureValue } from '../core/aggregation/aggregator.js';
+import type { StoredVector } from '../core/values/stored-vector.js';
 
 /** The online keyspace of one view version. */
 export interface ViewKeyspace {
@@ -37,8 +38,8 @@ export type PartitionStates = readonly { readonly key: string; readonly stored: 
 
 export type RegistryKind = 'view' | 'service';
 
-/** A public feature vector as stored: field → string (see `encodeFieldValue`). */
-export type StoredVector = Readonly<Record<string, string>>;
+/** A public feature vector as stored: field/value strings (see `encodeFieldValue`). */
+export type { StoredVector };
 
 /**
  * The online store (Redis in production, memory in embedded mode). Each entity write is atomic

@@ -41,6 +41,18 @@ export interface ServiceResult {
   readonly vectors: FeatureValue[][];
 }
 
+/** Position of each feature in a selection (cached per selection array; views keep theirs). */
+const positions = new WeakMap<readonly FeatureIR[], ReadonlyMap<string, number>>();
+
+function positionsOf(features: readonly FeatureIR[]): ReadonlyMap<string, number> {
+  let m = positions.get(features);
+  if (m === undefined) {
+    m = new Map(features.map((f, i) => [f.name, i]));
+    positions.set(features, m);
+  }
+  return m;
+}
+
 export const MAX_ENTITY_BYTES = 1_024;
 export const MAX_ENTITIES_PER_CALL = 1_000;
 
@@ -71,8 +83,28 @@ export class FeatureReader {
     hash: StoredVector | null,
     now: number,
   ): EntityFeatures {
+    // One pass over the stored pairs puts each selected feature's text at its position.
+    const raw = new Array<string | undefined>(features.length);
+    let asOfText: string | undefined;
+    let updatedText: string | undefined;
+    if (hash !== null) {
+      const pos = positionsOf(features);
+      const p = hash.pairs;
+      for (let i = 0; i + 1 < p.length; i += 2) {
+        const field = p[i] as string;
+        if (field === '_asof') asOfText = p[i + 1];
+        else if (field === '_updated') updatedText = p[i + 1];
+        else {
+          const j = pos.get(field);
+          if (j !== undefined) raw[j] = p[i + 1];
+        }
+      }
+    }
     const out: Record<string, FeatureValue> = {};
-    for (const f of features) out[f.name] = decodeFieldValue(f.valueType, hash?.[f.name]);
+    for (let i = 0; i < features.length; i++) {
+      const f = features[i] as FeatureIR;
+      out[f.name] = decodeFieldValue(f.valueType, raw[i]);
+    }
     if (hash === null)
       return {
         entity,
@@ -82,12 +114,12 @@ export class FeatureReader {
         stalenessMs: null,
         features: out,
       };
-    const asOf = Number(hash._asof);
+    const asOf = Number(asOfText);
     return {
       entity,
       found: true,
       asOf,
-      updatedAt: Number(hash._updated),
+      updatedAt: Number(updatedText),
       stalenessMs: now - asOf,
       features: out,
     };
@@ -182,7 +214,7 @@ export class FeatureReader {
         rows.forEach((_, r) => {
           const vec = vectors[r];
           if (vec !== undefined)
-            vec[at] = decodeFieldValue(f.valueType, hashes[g]?.[r]?.[f.name] ?? undefined);
+            vec[at] = decodeFieldValue(f.valueType, hashes[g]?.[r]?.get(f.name));
         });
       }
     });

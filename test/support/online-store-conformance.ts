@@ -50,14 +50,14 @@ export function onlineStoreConformance(
         5_555,
       );
       const [e1, e2, missing] = await store.readVectors(ks.view, ks.version, ['e1', 'e2', 'nope']);
-      expect(e1).toEqual({
+      expect(e1?.toRecord()).toEqual({
         count: '0',
         country: 'US',
         last3: '["a","b"]',
         _asof: '1000',
         _updated: '5555',
       });
-      expect(e2).toEqual({
+      expect(e2?.toRecord()).toEqual({
         count: '4',
         mean: '2',
         country: 'US',
@@ -70,7 +70,7 @@ export function onlineStoreConformance(
         { view: ks.view, version: ks.version, keys: ['e2', 'nope', 'e1'] },
         { view: ks.view, version: 'other', keys: ['e1'] },
       ]);
-      expect(many.map((r) => r.map((v) => v?._asof ?? null))).toEqual([
+      expect(many.map((r) => r.map((v) => v?.get('_asof') ?? null))).toEqual([
         ['2000', null, '1000'],
         [null],
       ]);
@@ -123,7 +123,7 @@ export function onlineStoreConformance(
           _updated: '8',
         };
         if (mean !== null) expected.mean = String(mean);
-        expect(read[i]).toEqual(expected);
+        expect(read[i]?.toRecord()).toEqual(expected);
         expect([...(states[i]?.state ?? [])]).toEqual(i === 0 ? bigState : [...allBytes, i, 2]);
         expect(states[i]?.fence).toBe(20 + i);
       });
@@ -138,11 +138,11 @@ export function onlineStoreConformance(
       const ks = keyspace();
       await store.writeEntities(ks, [write('e', 10, 5_000, [10])], 1);
       await store.writeEntities(ks, [write('e', 9, 9_000, [9], 0, false)], 2);
-      expect((await store.readVectors(ks.view, ks.version, ['e']))[0]?._asof).toBe('5000');
+      expect((await store.readVectors(ks.view, ks.version, ['e']))[0]?.get('_asof')).toBe('5000');
       await store.writeEntities(ks, [write('e', 10, 4_000, [99], 0, false)], 3);
-      expect((await store.readVectors(ks.view, ks.version, ['e']))[0]?._asof).toBe('5000');
+      expect((await store.readVectors(ks.view, ks.version, ['e']))[0]?.get('_asof')).toBe('5000');
       await store.writeEntities(ks, [write('e', 10, 6_000, null, 0, false)], 4);
-      expect((await store.readVectors(ks.view, ks.version, ['e']))[0]?._asof).toBe('6000');
+      expect((await store.readVectors(ks.view, ks.version, ['e']))[0]?.get('_asof')).toBe('6000');
       expect((await store.loadStates(ks, ['e']))[0]?.state).toEqual(new Uint8Array([10]));
       await store.writeEntities(ks, [write('e', 11, 7_000, [11], 0, false)], 5);
       expect((await store.loadStates(ks, ['e']))[0]).toEqual({
@@ -189,7 +189,7 @@ export function onlineStoreConformance(
         1,
       );
       const got = await store.readVectors(ks.view, ks.version, ids);
-      expect(got.map((v) => v?._asof)).toEqual(ids.map((_, i) => String(100 + i)));
+      expect(got.map((v) => v?.get('_asof'))).toEqual(ids.map((_, i) => String(100 + i)));
       expect((await store.readVectors(ks.view, ks.version, ['a'])).at(0)).toBeNull();
     } finally {
       await store.close();

@@ -1,9 +1,9 @@
 import { encodeFieldValue } from '../../core/values/field-value.js';
+import { StoredVector } from '../../core/values/stored-vector.js';
 import type {
   EntityWrite,
   OnlineStore,
   StoredState,
-  StoredVector,
   ViewKeyspace,
 } from '../../ports/online-store.js';
 import type { PartitionStates, RegistryKind } from '../../ports/online-store.js';
@@ -111,7 +111,7 @@ export class MemoryOnlineStore implements OnlineStore {
     return Promise.resolve(
       keys.map((k) => {
         const e = this.live(space, k);
-        return e === undefined ? null : { ...e.vector };
+        return e === undefined ? null : StoredVector.fromRecord(e.vector);
       }),
     );
   }

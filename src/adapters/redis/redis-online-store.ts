@@ -3,13 +3,13 @@ import { Cluster, Redis } from 'ioredis';
 import type { RedisOptions } from 'ioredis';
 import { FeatureStreamError } from '../../core/errors.js';
 import { encodeFieldValue } from '../../core/values/field-value.js';
+import { StoredVector } from '../../core/values/stored-vector.js';
 import type {
   EntityWrite,
   OnlineStore,
   PartitionStates,
   RegistryKind,
   StoredState,
-  StoredVector,
   ViewKeyspace,
 } from '../../ports/online-store.js';
 import { currentKey, partitionIndexKey, stateKey, vectorKey, versionsKey } from './keys.js';
@@ -194,11 +194,23 @@ export class RedisOnlineStore implements OnlineStore {
     version: string,
     keys: readonly string[],
   ): Promise<(StoredVector | null)[]> {
-    if (keys.length === 1) {
-      const h = await this.client.hgetall(vectorKey(view, version, keys[0] ?? ''));
-      return [Object.keys(h).length === 0 ? null : h];
-    }
+    if (keys.length === 1) return [await this.readVector(vectorKey(view, version, keys[0] ?? ''))];
     return (await this.readMany([{ view, version, keys }]))[0] ?? [];
+  }
+
+  /**
+   * One hash as the flat field/value reply. Sent as `HGETALL` in capitals: ioredis looks reply
+   * transformers up by the exact command name, so this skips the one that turns the reply into
+   * an object (keys for cluster routing are looked up case-insensitively). Should a future
+   * ioredis transform it anyway, the object is turned back into pairs.
+   */
+  private async readVector(key: string): Promise<StoredVector | null> {
+    const reply: unknown = await this.client.call('HGETALL', key);
+    if (Array.isArray(reply))
+      return reply.length === 0 ? null : new StoredVector(reply as string[]);
+    const record = (reply ?? {}) as Record<string, string>;
+    for (const _ in record) return StoredVector.fromRecord(record);
+    return null;
   }
 
   async readMany(
@@ -206,12 +218,7 @@ export class RedisOnlineStore implements OnlineStore {
   ): Promise<(StoredVector | null)[][]> {
     return Promise.all(
       requests.map((r) =>
-        Promise.all(
-          r.keys.map(async (k) => {
-            const h = await this.client.hgetall(vectorKey(r.view, r.version, k));
-            return Object.keys(h).length === 0 ? null : h;
-          }),
-        ),
+        Promise.all(r.keys.map((k) => this.readVector(vectorKey(r.view, r.version, k)))),
       ),
     );
   }
