@@ -41,16 +41,71 @@ export interface ServiceResult {
   readonly vectors: FeatureValue[][];
 }
 
-/** Position of each feature in a selection (cached per selection array; views keep theirs). */
-const positions = new WeakMap<readonly FeatureIR[], ReadonlyMap<string, number>>();
+/**
+ * A selection of a view's features (the view's own list, or one from `?features=`) and what
+ * reading a stored vector for it needs: each feature's position by name, and the JSON text of
+ * `"name":` for responses written without objects. Cached per selection array (a view keeps its
+ * list; a `?features=` list is new per request and simply not found again).
+ */
+class Selection {
+  readonly positions: ReadonlyMap<string, number>;
+  readonly keyTexts: readonly string[];
+  /** Filled by `read` (one request at a time: JavaScript runs one at a time). */
+  readonly raw: (string | undefined)[];
+  asOf: string | undefined;
+  updated: string | undefined;
 
-function positionsOf(features: readonly FeatureIR[]): ReadonlyMap<string, number> {
-  let m = positions.get(features);
-  if (m === undefined) {
-    m = new Map(features.map((f, i) => [f.name, i]));
-    positions.set(features, m);
+  constructor(readonly features: readonly FeatureIR[]) {
+    this.positions = new Map(features.map((f, i) => [f.name, i]));
+    this.keyTexts = features.map((f) => `${JSON.stringify(f.name)}:`);
+    this.raw = new Array<string | undefined>(features.length);
   }
-  return m;
+
+  /** One pass over the stored pairs: each selected feature's text at its position. */
+  read(hash: StoredVector | null): void {
+    const raw = this.raw;
+    raw.fill(undefined);
+    this.asOf = undefined;
+    this.updated = undefined;
+    if (hash === null) return;
+    const pos = this.positions;
+    const p = hash.pairs;
+    for (let i = 0; i + 1 < p.length; i += 2) {
+      const field = p[i] as string;
+      if (field === '_asof') this.asOf = p[i + 1];
+      else if (field === '_updated') this.updated = p[i + 1];
+      else {
+        const j = pos.get(field);
+        if (j !== undefined) raw[j] = p[i + 1];
+      }
+    }
+  }
+}
+
+const selections = new WeakMap<readonly FeatureIR[], Selection>();
+
+function selectionOf(features: readonly FeatureIR[]): Selection {
+  let s = selections.get(features);
+  if (s === undefined) {
+    s = new Selection(features);
+    selections.set(features, s);
+  }
+  return s;
+}
+
+/** A stored value's JSON text, as `JSON.stringify(decodeFieldValue(…))` writes it. */
+function valueJson(f: FeatureIR, raw: string | undefined): string {
+  if (raw !== undefined && !f.valueType.list) {
+    if (f.valueType.base === 'string') return JSON.stringify(raw);
+    if (f.valueType.base !== 'boolean') {
+      const n = Number(raw);
+      // The stored text of a finite number is its shortest round trip: reuse it when it is.
+      if (!Number.isFinite(n)) return 'null';
+      const s = String(n);
+      return s === raw ? raw : s;
+    }
+  }
+  return JSON.stringify(decodeFieldValue(f.valueType, raw));
 }
 
 export const MAX_ENTITY_BYTES = 1_024;
@@ -83,27 +138,12 @@ export class FeatureReader {
     hash: StoredVector | null,
     now: number,
   ): EntityFeatures {
-    // One pass over the stored pairs puts each selected feature's text at its position.
-    const raw = new Array<string | undefined>(features.length);
-    let asOfText: string | undefined;
-    let updatedText: string | undefined;
-    if (hash !== null) {
-      const pos = positionsOf(features);
-      const p = hash.pairs;
-      for (let i = 0; i + 1 < p.length; i += 2) {
-        const field = p[i] as string;
-        if (field === '_asof') asOfText = p[i + 1];
-        else if (field === '_updated') updatedText = p[i + 1];
-        else {
-          const j = pos.get(field);
-          if (j !== undefined) raw[j] = p[i + 1];
-        }
-      }
-    }
+    const sel = selectionOf(features);
+    sel.read(hash);
     const out: Record<string, FeatureValue> = {};
     for (let i = 0; i < features.length; i++) {
       const f = features[i] as FeatureIR;
-      out[f.name] = decodeFieldValue(f.valueType, raw[i]);
+      out[f.name] = decodeFieldValue(f.valueType, sel.raw[i]);
     }
     if (hash === null)
       return {
@@ -114,31 +154,47 @@ export class FeatureReader {
         stalenessMs: null,
         features: out,
       };
-    const asOf = Number(asOfText);
+    const asOf = Number(sel.asOf);
     return {
       entity,
       found: true,
       asOf,
-      updatedAt: Number(updatedText),
+      updatedAt: Number(sel.updated),
       stalenessMs: now - asOf,
       features: out,
     };
   }
 
-  async one(
+  /**
+   * One entity's response (`GET /v1/features/{view}/{entity}`) as JSON text: the text
+   * `JSON.stringify({ view, version, ...EntityFeatures })` gives, written straight from the
+   * stored pairs — no values object, entity object or merged copy per request (the GET path
+   * allocated about 28 KB per request, and its collections set the API's latency tail).
+   */
+  async oneJson(
     viewName: string,
     entity: string,
     features?: readonly string[],
     version?: string,
-  ): Promise<ViewResult> {
+  ): Promise<string> {
     const view = await this.catalog.view(viewName, version);
     const selected = this.catalog.select(view, features);
     const [hash] = await this.online.readVectors(view.name, view.version, [checkEntity(entity)]);
-    return {
-      view: view.name,
-      version: view.version,
-      entities: [this.shape(entity, selected, hash ?? null, this.clock())],
-    };
+    const sel = selectionOf(selected);
+    sel.read(hash ?? null);
+    let text = `{"view":${JSON.stringify(view.name)},"version":${JSON.stringify(view.version)},"entity":${JSON.stringify(entity)}`;
+    if (hash === null || hash === undefined) {
+      text += ',"found":false,"asOf":null,"updatedAt":null,"stalenessMs":null,"features":{';
+    } else {
+      const asOf = Number(sel.asOf);
+      text += `,"found":true,"asOf":${JSON.stringify(asOf)},"updatedAt":${JSON.stringify(Number(sel.updated))},"stalenessMs":${JSON.stringify(this.clock() - asOf)},"features":{`;
+    }
+    for (let i = 0; i < selected.length; i++) {
+      const f = selected[i] as FeatureIR;
+      if (i > 0) text += ',';
+      text += (sel.keyTexts[i] as string) + valueJson(f, sel.raw[i]);
+    }
+    return `${text}}}`;
   }
 
   async batch(requests: readonly ViewRequest[]): Promise<ViewResult[]> {

@@ -35,7 +35,10 @@ export const DEFAULT_MAX_BODY = 1 << 20;
 const JSON_HEADERS = { 'content-type': 'application/json; charset=utf-8' };
 
 function send(res: ServerResponse, status: number, body: unknown): void {
-  const text = JSON.stringify(body);
+  sendText(res, status, JSON.stringify(body));
+}
+
+function sendText(res: ServerResponse, status: number, text: string): void {
   res.writeHead(status, { ...JSON_HEADERS, 'content-length': Buffer.byteLength(text) });
   res.end(text);
 }
@@ -183,14 +186,13 @@ export class ServingApi {
           const view = decodeSegment(parts[3] ?? '');
           o.auth.checkRead(req.headers.authorization, [view]);
           const features = query?.get('features');
-          const result = await o.reader.one(
+          const text = await o.reader.oneJson(
             view,
             decodeSegment(parts[4] ?? ''),
             features === null || features === undefined ? undefined : features.split(','),
             query?.get('version') ?? undefined,
           );
-          const e = result.entities[0];
-          send(res, 200, { view: result.view, version: result.version, ...e });
+          sendText(res, 200, text);
         } else if (kind === 'features' && parts.length === 3 && req.method === 'POST') {
           route = 'post_features';
           const requests = parseBatch(await readBody(req, this.maxBody));
