@@ -180,24 +180,42 @@ export class FeatureReader {
     const view = await this.catalog.view(viewName, version);
     const selected = this.catalog.select(view, features);
     const [hash] = await this.online.readVectors(view.name, view.version, [checkEntity(entity)]);
+    const head = `{"view":${JSON.stringify(view.name)},"version":${JSON.stringify(view.version)},`;
+    return `${head}${this.entityFields(selected, entity, hash ?? null, this.clock())}}`;
+  }
+
+  /**
+   * The members of one entity's JSON object (`EntityFeatures`, without the braces), written
+   * from its stored pairs: what `JSON.stringify` gives for the object `shape` builds.
+   */
+  private entityFields(
+    selected: readonly FeatureIR[],
+    entity: string,
+    hash: StoredVector | null,
+    now: number,
+  ): string {
     const sel = selectionOf(selected);
-    sel.read(hash ?? null);
-    let text = `{"view":${JSON.stringify(view.name)},"version":${JSON.stringify(view.version)},"entity":${JSON.stringify(entity)}`;
-    if (hash === null || hash === undefined) {
+    sel.read(hash);
+    let text = `"entity":${JSON.stringify(entity)}`;
+    if (hash === null) {
       text += ',"found":false,"asOf":null,"updatedAt":null,"stalenessMs":null,"features":{';
     } else {
       const asOf = Number(sel.asOf);
-      text += `,"found":true,"asOf":${JSON.stringify(asOf)},"updatedAt":${JSON.stringify(Number(sel.updated))},"stalenessMs":${JSON.stringify(this.clock() - asOf)},"features":{`;
+      text += `,"found":true,"asOf":${JSON.stringify(asOf)},"updatedAt":${JSON.stringify(Number(sel.updated))},"stalenessMs":${JSON.stringify(now - asOf)},"features":{`;
     }
     for (let i = 0; i < selected.length; i++) {
       const f = selected[i] as FeatureIR;
       if (i > 0) text += ',';
       text += (sel.keyTexts[i] as string) + valueJson(f, sel.raw[i]);
     }
-    return `${text}}}`;
+    return `${text}}`;
   }
 
-  async batch(requests: readonly ViewRequest[]): Promise<ViewResult[]> {
+  /** Resolves a batch's views and selections and reads its vectors (one round trip). */
+  private async readBatch(requests: readonly ViewRequest[]): Promise<{
+    plans: { view: ServedView; selected: readonly FeatureIR[]; entities: readonly string[] }[];
+    hashes: (StoredVector | null)[][];
+  }> {
     let total = 0;
     const plans: {
       view: ServedView;
@@ -218,6 +236,31 @@ export class FeatureReader {
     const hashes = await this.online.readMany(
       plans.map((p) => ({ view: p.view.name, version: p.view.version, keys: p.entities })),
     );
+    return { plans, hashes };
+  }
+
+  /**
+   * `POST /v1/features`'s response as JSON text — `{"results": batch(requests)}` as
+   * `JSON.stringify` writes it, written from the stored pairs like `oneJson`.
+   */
+  async batchJson(requests: readonly ViewRequest[]): Promise<string> {
+    const { plans, hashes } = await this.readBatch(requests);
+    const now = this.clock();
+    let text = '{"results":[';
+    plans.forEach((p, i) => {
+      if (i > 0) text += ',';
+      text += `{"view":${JSON.stringify(p.view.name)},"version":${JSON.stringify(p.view.version)},"entities":[`;
+      p.entities.forEach((e, j) => {
+        if (j > 0) text += ',';
+        text += `{${this.entityFields(p.selected, e, hashes[i]?.[j] ?? null, now)}}`;
+      });
+      text += ']}';
+    });
+    return `${text}]}`;
+  }
+
+  async batch(requests: readonly ViewRequest[]): Promise<ViewResult[]> {
+    const { plans, hashes } = await this.readBatch(requests);
     const now = this.clock();
     return plans.map((p, i) => ({
       view: p.view.name,

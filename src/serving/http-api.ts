@@ -200,7 +200,7 @@ export class ServingApi {
             req.headers.authorization,
             requests.map((r) => r.view),
           );
-          send(res, 200, { results: await o.reader.batch(requests) });
+          sendText(res, 200, await o.reader.batchJson(requests));
         } else if (kind === 'feature-services' && parts.length === 4 && req.method === 'POST') {
           route = 'post_feature_service';
           const name = decodeSegment(parts[3] ?? '');

@@ -35,14 +35,18 @@ const view = compileView(
 /** Serves whatever pairs the test stores, stored text of any shape included. */
 class StubStore extends MemoryOnlineStore {
   vector: StoredVector | null = null;
-  override readVectors(): Promise<(StoredVector | null)[]> {
-    return Promise.resolve([this.vector]);
+  override readVectors(
+    _view: string,
+    _version: string,
+    keys: readonly string[],
+  ): Promise<(StoredVector | null)[]> {
+    return Promise.resolve(keys.map(() => this.vector));
   }
 }
 
 const NOW = 1_700_000_100_000;
 
-describe('FeatureReader.oneJson (the GET response written without objects)', () => {
+describe('FeatureReader.oneJson and batchJson (responses written without objects)', () => {
   it('equals JSON.stringify of the response object for any stored text, selection and missing field', async () => {
     const online = new StubStore();
     await online.register('view', view.name, view.version, view.ir, true);
@@ -81,6 +85,13 @@ describe('FeatureReader.oneJson (the GET response written without objects)', () 
           return;
         }
         expect(await reader.oneJson(view.name, s.entity, s.selection)).toBe(expected);
+        const requests = [
+          { view: view.name, entities: [s.entity, 'other'], features: s.selection },
+          { view: view.name, entities: ['third'] },
+        ];
+        const all = await reader.batch(requests).catch(() => undefined);
+        if (all === undefined) await expect(reader.batchJson(requests)).rejects.toThrow();
+        else expect(await reader.batchJson(requests)).toBe(JSON.stringify({ results: all }));
       }),
       { numRuns: 500 },
     );
