@@ -384,9 +384,9 @@ class Backfill {
     const counts = { events: 0, applied: 0, late: 0, dead: 0, rows: 0 };
     let maxEventTime = -Infinity;
     const encoded = this.deps.encodedHistory;
-    // Rows to write: objects (HistoryStore.appendHistory) or text the worker encoded.
+    // Rows to write: objects (HistoryStore.appendHistory) or bytes the worker encoded.
     let pending: HistoryRow[] = [];
-    let pendingText: Uint8Array[] = [];
+    let pendingBytes: Uint8Array[] = [];
     let pendingRows = 0;
     let writing: Promise<void> = Promise.resolve();
     const flush = async (): Promise<void> => {
@@ -395,14 +395,14 @@ class Backfill {
       this.timings.waitWriteMs += performance.now() - w0;
       if (pendingRows === 0) return;
       const rows = pending;
-      const text = pendingText.length === 1 ? pendingText[0] : Buffer.concat(pendingText);
+      const bytes = pendingBytes.length === 1 ? pendingBytes[0] : Buffer.concat(pendingBytes);
       pending = [];
-      pendingText = [];
+      pendingBytes = [];
       pendingRows = 0;
       const t0 = performance.now();
       const write =
-        encoded !== undefined && text !== undefined && text.length > 0
-          ? encoded.appendEncodedHistory(view, text)
+        encoded !== undefined && bytes !== undefined && bytes.length > 0
+          ? encoded.appendEncodedHistory(view, bytes)
           : history.appendHistory(view, rows, this.clock());
       writing = write.then(() => {
         this.timings.writeMs += performance.now() - t0;
@@ -452,12 +452,12 @@ class Backfill {
       counts.applied += out.counters.applied;
       counts.late += out.counters.late;
       for (const n of Object.values(out.counters.dead)) counts.dead += n;
-      const text = out.encoded?.history[0];
-      if (text !== undefined) {
+      const encodedRows = out.encoded?.history[0];
+      if (encodedRows !== undefined) {
         const n = out.encoded?.historyRows[0] ?? 0;
         counts.rows += n;
         pendingRows += n;
-        if (text.length > 0) pendingText.push(text);
+        if (encodedRows.length > 0) pendingBytes.push(encodedRows);
       } else {
         const rows = out.rows[0] ?? [];
         counts.rows += rows.length;

@@ -159,7 +159,8 @@ export class Catalog {
   /** Validates a feature selection against a view version (404 names the unknown feature). */
   select(view: ServedView, features: readonly string[] | undefined): readonly FeatureIR[] {
     if (features === undefined || features.length === 0) return view.features;
-    return features.map((name) => {
+    // A name asked twice is answered once (a JSON object has one member per name).
+    return [...new Set(features)].map((name) => {
       const f = view.byName.get(name);
       if (f === undefined) {
         throw notFound(

@@ -2,35 +2,16 @@ import type { FeatureValue } from '../core/aggregation/aggregator.js';
 import { joinKey } from '../core/topology/event-reader.js';
 import type { CompiledService } from '../core/topology/feature-service.js';
 import type { FeatureIR } from '../core/topology/ir.js';
-import { decodeFieldValue } from '../core/values/field-value.js';
+import { decodeFieldValue, fieldValueJson } from '../core/values/field-value.js';
 import type { OnlineStore, StoredVector } from '../ports/online-store.js';
 import { badRequest, Catalog } from './catalog.js';
 import type { ServedView } from './catalog.js';
-
-/** One entity's features as the API returns them. */
-export interface EntityFeatures {
-  readonly entity: string;
-  readonly found: boolean;
-  /** Event time (ms) the values are exact at; null when the entity is unknown. */
-  readonly asOf: number | null;
-  /** Wall time (ms) of the write. */
-  readonly updatedAt: number | null;
-  /** now − asOf (ms). */
-  readonly stalenessMs: number | null;
-  readonly features: Record<string, FeatureValue>;
-}
 
 export interface ViewRequest {
   readonly view: string;
   readonly entities: readonly string[];
   readonly features?: readonly string[] | undefined;
   readonly version?: string | undefined;
-}
-
-export interface ViewResult {
-  readonly view: string;
-  readonly version: string;
-  readonly entities: EntityFeatures[];
 }
 
 export interface ServiceResult {
@@ -93,21 +74,6 @@ function selectionOf(features: readonly FeatureIR[]): Selection {
   return s;
 }
 
-/** A stored value's JSON text, as `JSON.stringify(decodeFieldValue(…))` writes it. */
-function valueJson(f: FeatureIR, raw: string | undefined): string {
-  if (raw !== undefined && !f.valueType.list) {
-    if (f.valueType.base === 'string') return JSON.stringify(raw);
-    if (f.valueType.base !== 'boolean') {
-      const n = Number(raw);
-      // The stored text of a finite number is its shortest round trip: reuse it when it is.
-      if (!Number.isFinite(n)) return 'null';
-      const s = String(n);
-      return s === raw ? raw : s;
-    }
-  }
-  return JSON.stringify(decodeFieldValue(f.valueType, raw));
-}
-
 export const MAX_ENTITY_BYTES = 1_024;
 export const MAX_ENTITIES_PER_CALL = 1_000;
 
@@ -132,44 +98,12 @@ export class FeatureReader {
     private readonly clock: () => number = Date.now,
   ) {}
 
-  private shape(
-    entity: string,
-    features: readonly FeatureIR[],
-    hash: StoredVector | null,
-    now: number,
-  ): EntityFeatures {
-    const sel = selectionOf(features);
-    sel.read(hash);
-    const out: Record<string, FeatureValue> = {};
-    for (let i = 0; i < features.length; i++) {
-      const f = features[i] as FeatureIR;
-      out[f.name] = decodeFieldValue(f.valueType, sel.raw[i]);
-    }
-    if (hash === null)
-      return {
-        entity,
-        found: false,
-        asOf: null,
-        updatedAt: null,
-        stalenessMs: null,
-        features: out,
-      };
-    const asOf = Number(sel.asOf);
-    return {
-      entity,
-      found: true,
-      asOf,
-      updatedAt: Number(sel.updated),
-      stalenessMs: now - asOf,
-      features: out,
-    };
-  }
-
   /**
-   * One entity's response (`GET /v1/features/{view}/{entity}`) as JSON text: the text
-   * `JSON.stringify({ view, version, ...EntityFeatures })` gives, written straight from the
-   * stored pairs — no values object, entity object or merged copy per request (the GET path
-   * allocated about 28 KB per request, and its collections set the API's latency tail).
+   * One entity's response (`GET /v1/features/{view}/{entity}`) as JSON text —
+   * `{ view, version, entity, found, asOf, updatedAt, stalenessMs, features }` (the client's
+   * `EntityFeatures`) — written straight from the stored pairs: no values object, entity object
+   * or merged copy per request (the GET path allocated about 28 KB per request, and its
+   * collections set the API's latency tail).
    */
   async oneJson(
     viewName: string,
@@ -185,8 +119,8 @@ export class FeatureReader {
   }
 
   /**
-   * The members of one entity's JSON object (`EntityFeatures`, without the braces), written
-   * from its stored pairs: what `JSON.stringify` gives for the object `shape` builds.
+   * The members of one entity's JSON object (without the braces), written from its stored
+   * pairs; features in selection order, values as `fieldValueJson` writes them.
    */
   private entityFields(
     selected: readonly FeatureIR[],
@@ -206,7 +140,7 @@ export class FeatureReader {
     for (let i = 0; i < selected.length; i++) {
       const f = selected[i] as FeatureIR;
       if (i > 0) text += ',';
-      text += (sel.keyTexts[i] as string) + valueJson(f, sel.raw[i]);
+      text += (sel.keyTexts[i] as string) + fieldValueJson(f.valueType, sel.raw[i]);
     }
     return `${text}}`;
   }
@@ -240,8 +174,8 @@ export class FeatureReader {
   }
 
   /**
-   * `POST /v1/features`'s response as JSON text — `{"results": batch(requests)}` as
-   * `JSON.stringify` writes it, written from the stored pairs like `oneJson`.
+   * `POST /v1/features`'s response as JSON text — `{ results: [{ view, version, entities }] }`,
+   * results in request order — written from the stored pairs like `oneJson`.
    */
   async batchJson(requests: readonly ViewRequest[]): Promise<string> {
     const { plans, hashes } = await this.readBatch(requests);
@@ -257,16 +191,6 @@ export class FeatureReader {
       text += ']}';
     });
     return `${text}]}`;
-  }
-
-  async batch(requests: readonly ViewRequest[]): Promise<ViewResult[]> {
-    const { plans, hashes } = await this.readBatch(requests);
-    const now = this.clock();
-    return plans.map((p, i) => ({
-      view: p.view.name,
-      version: p.view.version,
-      entities: p.entities.map((e, j) => this.shape(e, p.selected, hashes[i]?.[j] ?? null, now)),
-    }));
   }
 
   /** A feature service's vectors for entity rows (objects keyed by entity key field names). */

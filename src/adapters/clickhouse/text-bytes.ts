@@ -17,19 +17,21 @@ export class TextBytes {
     return this.pos;
   }
 
+  /** Room for `n` more bytes, doubling the buffer as often as needed. */
   private room(n: number): void {
     if (this.pos + n <= this.buf.length) return;
     let size = this.buf.length * 2;
     while (size < this.pos + n) size *= 2;
-    const next = new Uint8Array(size);
-    next.set(this.buf.subarray(0, this.pos));
-    this.buf = next;
+    this.resize(size);
   }
 
   /** Makes room for `n` more bytes at once (one allocation instead of several doublings). */
   reserve(n: number): void {
-    if (this.pos + n <= this.buf.length) return;
-    const next = new Uint8Array(this.pos + n);
+    if (this.pos + n > this.buf.length) this.resize(this.pos + n);
+  }
+
+  private resize(size: number): void {
+    const next = new Uint8Array(size);
     next.set(this.buf.subarray(0, this.pos));
     this.buf = next;
   }

@@ -208,9 +208,8 @@ export class RedisOnlineStore implements OnlineStore {
     const reply: unknown = await this.client.call('HGETALL', key);
     if (Array.isArray(reply))
       return reply.length === 0 ? null : new StoredVector(reply as string[]);
-    const record = (reply ?? {}) as Record<string, string>;
-    for (const _ in record) return StoredVector.fromRecord(record);
-    return null;
+    const vector = StoredVector.fromRecord((reply ?? {}) as Record<string, string>);
+    return vector.pairs.length === 0 ? null : vector;
   }
 
   async readMany(

@@ -29,3 +29,22 @@ export function decodeFieldValue(
       return Number(raw);
   }
 }
+
+/**
+ * The JSON text of `decodeFieldValue(t, raw)` — what `JSON.stringify` writes for it (non-finite
+ * numbers → null) — without building the value when it need not: a stored number's text is its
+ * shortest round trip and is reused as is when it is one. For responses written as text.
+ */
+export function fieldValueJson(
+  t: { readonly base: string; readonly list: boolean },
+  raw: string | undefined,
+): string {
+  if (raw !== undefined && !t.list && t.base !== 'boolean') {
+    if (t.base === 'string') return JSON.stringify(raw);
+    const n = Number(raw);
+    if (!Number.isFinite(n)) return 'null';
+    const s = String(n);
+    return s === raw ? raw : s;
+  }
+  return JSON.stringify(decodeFieldValue(t, raw));
+}
