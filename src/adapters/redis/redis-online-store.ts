@@ -12,6 +12,7 @@ import type {
   StoredState,
   ViewKeyspace,
 } from '../../ports/online-store.js';
+import { HashReader } from './hash-reader.js';
 import { currentKey, partitionIndexKey, stateKey, vectorKey, versionsKey } from './keys.js';
 import { LuaPack } from './lua-pack.js';
 
@@ -68,7 +69,14 @@ export function connectRedis(url: string, options: RedisOptions = {}): Client {
 export class RedisOnlineStore implements OnlineStore {
   readonly kind = 'redis';
 
-  constructor(private readonly client: Client) {
+  /**
+   * @param hashes reads vectors over raw pipelined connections (the serving hot path) when the
+   *   URL allows it (`HashReader.forUrl`); else `client` reads them.
+   */
+  constructor(
+    private readonly client: Client,
+    private readonly hashes?: HashReader,
+  ) {
     client.defineCommand('fsWriteEntities', { lua: WRITE_ENTITIES });
     client.defineCommand('fsWriteEntity', { numberOfKeys: 2, lua: WRITE_ENTITIES });
   }
@@ -103,7 +111,7 @@ export class RedisOnlineStore implements OnlineStore {
         },
       );
     }
-    return new RedisOnlineStore(client);
+    return new RedisOnlineStore(client, HashReader.forUrl(url));
   }
 
   get redis(): Client {
@@ -194,7 +202,8 @@ export class RedisOnlineStore implements OnlineStore {
     version: string,
     keys: readonly string[],
   ): Promise<(StoredVector | null)[]> {
-    if (keys.length === 1) return [await this.readVector(vectorKey(view, version, keys[0] ?? ''))];
+    if (keys.length === 1 && this.hashes === undefined)
+      return [await this.readVector(vectorKey(view, version, keys[0] ?? ''))];
     return (await this.readMany([{ view, version, keys }]))[0] ?? [];
   }
 
@@ -215,6 +224,18 @@ export class RedisOnlineStore implements OnlineStore {
   async readMany(
     requests: readonly { view: string; version: string; keys: readonly string[] }[],
   ): Promise<(StoredVector | null)[][]> {
+    if (this.hashes !== undefined) {
+      const keys: string[] = [];
+      for (const r of requests) for (const k of r.keys) keys.push(vectorKey(r.view, r.version, k));
+      const replies = await this.hashes.read(keys);
+      let at = 0;
+      return requests.map((r) =>
+        r.keys.map(() => {
+          const pairs = replies[at++];
+          return pairs === null || pairs === undefined ? null : new StoredVector(pairs);
+        }),
+      );
+    }
     return Promise.all(
       requests.map((r) =>
         Promise.all(r.keys.map((k) => this.readVector(vectorKey(r.view, r.version, k)))),
@@ -276,6 +297,7 @@ export class RedisOnlineStore implements OnlineStore {
   }
 
   async close(): Promise<void> {
+    this.hashes?.close();
     await this.client.quit().catch(() => this.client.disconnect());
   }
 }

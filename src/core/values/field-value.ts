@@ -31,9 +31,17 @@ export function decodeFieldValue(
 }
 
 /**
- * The JSON text of `decodeFieldValue(t, raw)` — what `JSON.stringify` writes for it (non-finite
- * numbers → null) — without building the value when it need not: a stored number's text is its
- * shortest round trip and is reused as is when it is one. For responses written as text.
+ * A plain decimal (`-?digits[.digits]`, no exponent) of at most 20 characters: valid JSON as it
+ * stands, and finite. What the engine stores for every number it writes, except exponent forms.
+ */
+const PLAIN_DECIMAL = /^-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?$/;
+
+/**
+ * The JSON text of `decodeFieldValue(t, raw)` — JSON that parses to the same value
+ * `JSON.stringify` writes for it (non-finite numbers → null) — without building the value when it
+ * need not: a stored number that is a plain decimal is valid JSON as it stands and is reused
+ * (the engine stores shortest round trips; a hand-written "1.50" stays "1.50", the same number).
+ * Other number texts go through `Number` and back. For responses written as text.
  */
 export function fieldValueJson(
   t: { readonly base: string; readonly list: boolean },
@@ -41,6 +49,7 @@ export function fieldValueJson(
 ): string {
   if (raw !== undefined && !t.list && t.base !== 'boolean') {
     if (t.base === 'string') return JSON.stringify(raw);
+    if (raw.length <= 20 && PLAIN_DECIMAL.test(raw)) return raw;
     const n = Number(raw);
     if (!Number.isFinite(n)) return 'null';
     const s = String(n);
