@@ -35,6 +35,8 @@ interface Options {
   entities: number;
   /** Entities per request (1 = GET one; > 1 = POST /v1/features batch; redis: pipelined HGETALLs). */
   batch: number;
+  /** http: ask this feature service for the entities' vectors instead (`card_id` rows). */
+  service?: string;
 }
 
 const o = JSON.parse(process.argv[2] ?? '{}') as Options;
@@ -130,14 +132,21 @@ function httpSender(): Send {
     free.push(c);
   }
   const host = `Host: ${u.host}\r\n`;
+  const serviceRequest = (): string => {
+    const rows = Array.from({ length: o.batch }, () => `{"card_id":"${entity(seq++)}"}`);
+    const body = `{"entities":[${rows.join(',')}]}`;
+    return `POST /v1/feature-services/${o.service ?? ''} HTTP/1.1\r\n${host}content-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`;
+  };
   const build =
-    o.batch === 1
-      ? (): string => `GET /v1/features/${o.view}/${entity(seq++)} HTTP/1.1\r\n${host}\r\n`
-      : (): string => {
-          const entities = Array.from({ length: o.batch }, () => entity(seq++));
-          const body = JSON.stringify({ requests: [{ view: o.view, entities }] });
-          return `POST /v1/features HTTP/1.1\r\n${host}content-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`;
-        };
+    o.service !== undefined
+      ? serviceRequest
+      : o.batch === 1
+        ? (): string => `GET /v1/features/${o.view}/${entity(seq++)} HTTP/1.1\r\n${host}\r\n`
+        : (): string => {
+            const entities = Array.from({ length: o.batch }, () => entity(seq++));
+            const body = JSON.stringify({ requests: [{ view: o.view, entities }] });
+            return `POST /v1/features HTTP/1.1\r\n${host}content-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`;
+          };
   return (done) => {
     const request = build();
     const c = free.pop();

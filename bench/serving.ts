@@ -2,8 +2,9 @@
  * bench:serving — the online serving API under load, next to its floor (the same lookups sent
  * straight to Redis). 100k entities × 20 features in Redis, written by the real online store;
  * `featurestream serve` in its own process; load from another process (bench/load-generator.ts):
- * closed loop, and open loop (fixed rate) at 1k, 5k and 10k req/s for single-entity GETs and for
- * batches of 100 entities. Prints p50/p99/p99.9 for both paths and their ratio.
+ * closed loop, and open loop (fixed rate) at 1k, 5k and 10k req/s for single-entity GETs, a feature
+ * service's vector (closed loop and 5k req/s), and batches of 100 entities. Prints p50/p99/p99.9 for
+ * both paths and their ratio.
  *
  *   npm run bench:serving [-- --duration 20 --entities 100000]
  *
@@ -56,10 +57,10 @@ const dir = mkdtempSync(join(tmpdir(), 'fs-bench-topo-'));
 const topology = join(dir, 'bench-card.mts');
 writeFileSync(
   topology,
-  `import { entity, field, source, featureView } from ${JSON.stringify(join(REPO, 'src/index.ts'))};
+  `import { entity, field, source, featureView, featureService } from ${JSON.stringify(join(REPO, 'src/index.ts'))};
 const card = entity('card', { keys: ['card_id'] });
 const tx = source('bench_tx', { schema: { card_id: field.string(), amount: field.double(), merchant: field.string(), country: field.string(), ts: field.timestamp() }, eventTime: 'ts', key: ['card_id'] });
-export default featureView('bench_card', { entity: card, source: tx, features: (f) => ({
+const view = featureView('bench_card', { entity: card, source: tx, features: (f) => ({
   c_1m: f.count().over('1m'), c_5m: f.count().over('5m'), c_1h: f.count().over('1h'), c_24h: f.count().over('24h'),
   s_1h: f.sum('amount').over('1h'), s_24h: f.sum('amount').over('24h'), s_7d: f.sum('amount').over('7d'),
   m_1h: f.mean('amount').over('1h'), m_24h: f.mean('amount').over('24h'), m_7d: f.mean('amount').over('7d'),
@@ -68,6 +69,10 @@ export default featureView('bench_card', { entity: card, source: tx, features: (
   p95_7d: f.quantile('amount', 0.95).over('7d'), sd_24h: f.stddev('amount').over('24h'),
   last_ctry: f.last('country').lifetime(), first_ctry: f.first('country').lifetime(), life: f.count().lifetime(),
 }) });
+export default view;
+// A model's vector: 10 of the view's features in an order of its own.
+export const model = featureService('bench_model', { features: ['c_1m', 'c_1h', 's_24h', 'm_7d', 'x_24h',
+  'd_merch_24h', 'p95_7d', 'sd_24h', 'last_ctry', 'life'].map((feature) => ({ view, feature })) });
 `,
 );
 const view = compileView(
@@ -163,8 +168,10 @@ function load(
   rate: number,
   batch: number,
   concurrency: number,
+  service?: string,
 ): Promise<Run> {
   const opts = {
+    service,
     target,
     mode,
     rate,
@@ -216,6 +223,18 @@ try {
       await load('redis', 'open', rate, 1, 64),
     );
   }
+  // A model asking for its vector (POST /v1/feature-services/bench_model, one entity row); its
+  // floor is the same single HGETALL.
+  show(
+    'service, closed loop ×32',
+    await load('http', 'closed', 0, 1, 32, 'bench_model'),
+    await load('redis', 'closed', 0, 1, 32),
+  );
+  show(
+    'service, 5k req/s',
+    await load('http', 'open', 5_000, 1, 64, 'bench_model'),
+    await load('redis', 'open', 5_000, 1, 64),
+  );
   show(
     'batch 100, closed loop ×8',
     await load('http', 'closed', 0, 100, 8),

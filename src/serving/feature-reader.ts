@@ -1,8 +1,7 @@
-import type { FeatureValue } from '../core/aggregation/aggregator.js';
 import { joinKey } from '../core/topology/event-reader.js';
 import type { CompiledService } from '../core/topology/feature-service.js';
 import type { FeatureIR } from '../core/topology/ir.js';
-import { decodeFieldValue, fieldValueJson } from '../core/values/field-value.js';
+import { fieldValueJson } from '../core/values/field-value.js';
 import type { OnlineStore, StoredVector } from '../ports/online-store.js';
 import { badRequest, Catalog } from './catalog.js';
 import type { ServedView } from './catalog.js';
@@ -14,13 +13,21 @@ export interface ViewRequest {
   readonly version?: string | undefined;
 }
 
-export interface ServiceResult {
-  readonly service: string;
-  readonly version: string;
-  readonly features: readonly string[];
-  /** One vector per requested entity row, values in `features` order. */
-  readonly vectors: FeatureValue[][];
+/** A service response's fixed parts: its opening text, and per view what to read. */
+interface ServicePlan {
+  readonly head: string;
+  readonly groups: readonly {
+    readonly view: ServedView;
+    /** The view's features the service reads (each once). */
+    readonly features: readonly FeatureIR[];
+    /** Per ref of the view: its place in the vector and its index in `features`. */
+    readonly columns: readonly { readonly at: number; readonly feature: number }[];
+  }[];
+  /** A vector before its columns are written (all null). */
+  readonly empty: readonly string[];
 }
+
+const servicePlans = new WeakMap<CompiledService, ServicePlan>();
 
 /**
  * A selection of a view's features (the view's own list, or one from `?features=`) and what
@@ -193,20 +200,22 @@ export class FeatureReader {
     return `${text}]}`;
   }
 
-  /** A feature service's vectors for entity rows (objects keyed by entity key field names). */
-  async service(
+  /**
+   * `POST /v1/feature-services/{name}`'s response as JSON text — `{ service, version, features,
+   * vectors }` (the client's `ServiceResult`), one vector per entity row in the service's ref
+   * order — written from the stored pairs like `oneJson`: each view's vector is read once per row
+   * (one pass over its pairs), not searched once per ref.
+   */
+  async serviceJson(
     name: string,
     rows: readonly Record<string, unknown>[],
     version?: string,
-  ): Promise<ServiceResult> {
+  ): Promise<string> {
     if (rows.length > MAX_ENTITIES_PER_CALL)
       throw badRequest('TOO_MANY_ENTITIES', `at most ${MAX_ENTITIES_PER_CALL} entities per call`);
     const svc: CompiledService = await this.catalog.service(name, version);
-    const groups = [...Catalog.groupRefs(svc.refs).values()];
-    const views = await Promise.all(
-      groups.map((refs) => this.catalog.view(refs[0]?.view ?? '', refs[0]?.version)),
-    );
-    const keysOf = views.map((v) =>
+    const plan = await this.servicePlan(svc);
+    const keysOf = plan.groups.map(({ view: v }) =>
       rows.map((row, i) => {
         const parts = v.keys.map((k) => {
           const value = row[k];
@@ -223,29 +232,57 @@ export class FeatureReader {
       }),
     );
     const hashes = await this.online.readMany(
-      views.map((v, i) => ({ view: v.name, version: v.version, keys: keysOf[i] ?? [] })),
+      plan.groups.map((g, i) => ({
+        view: g.view.name,
+        version: g.view.version,
+        keys: keysOf[i] ?? [],
+      })),
     );
-    const position = new Map(svc.refs.map((r, i) => [r, i]));
-    const vectors = rows.map(() => new Array<FeatureValue>(svc.refs.length).fill(null));
-    groups.forEach((refs, g) => {
-      const view = views[g];
-      if (view === undefined) return;
-      for (const ref of refs) {
-        const f = view.byName.get(ref.feature);
-        const at = position.get(ref) ?? 0;
-        if (f === undefined) continue;
-        rows.forEach((_, r) => {
-          const vec = vectors[r];
-          if (vec !== undefined)
-            vec[at] = decodeFieldValue(f.valueType, hashes[g]?.[r]?.get(f.name));
-        });
+    const texts = rows.map(() => plan.empty.slice());
+    plan.groups.forEach((g, gi) => {
+      const sel = selectionOf(g.features);
+      for (let r = 0; r < rows.length; r++) {
+        sel.read(hashes[gi]?.[r] ?? null);
+        const vec = texts[r] as string[];
+        for (const c of g.columns) {
+          const f = g.features[c.feature] as FeatureIR;
+          vec[c.at] = fieldValueJson(f.valueType, sel.raw[c.feature]);
+        }
       }
     });
-    return {
-      service: svc.name,
-      version: svc.version,
-      features: svc.refs.map((r) => r.name),
-      vectors,
+    return `${plan.head}${texts.map((t) => `[${t.join(',')}]`).join(',')}]}`;
+  }
+
+  /** How a service's response is written: per view, its features read and where each goes. */
+  private async servicePlan(svc: CompiledService): Promise<ServicePlan> {
+    const cached = servicePlans.get(svc);
+    if (cached !== undefined) return cached;
+    const refGroups = [...Catalog.groupRefs(svc.refs).values()];
+    const views = await Promise.all(
+      refGroups.map((refs) => this.catalog.view(refs[0]?.view ?? '', refs[0]?.version)),
+    );
+    const position = new Map(svc.refs.map((r, i) => [r, i]));
+    const groups = refGroups.map((refs, g) => {
+      const view = views[g] as ServedView;
+      const features: FeatureIR[] = [];
+      const columns: { at: number; feature: number }[] = [];
+      for (const ref of refs) {
+        const f = view.byName.get(ref.feature);
+        if (f === undefined) continue;
+        let k = features.indexOf(f);
+        if (k < 0) k = features.push(f) - 1;
+        columns.push({ at: position.get(ref) ?? 0, feature: k });
+      }
+      return { view, features, columns };
+    });
+    // Every column is written for every row; a ref whose view lacks its feature stays null.
+    const empty = svc.refs.map(() => 'null');
+    const plan: ServicePlan = {
+      head: `{"service":${JSON.stringify(svc.name)},"version":${JSON.stringify(svc.version)},"features":${JSON.stringify(svc.refs.map((r) => r.name))},"vectors":[`,
+      groups,
+      empty,
     };
+    servicePlans.set(svc, plan);
+    return plan;
   }
 }

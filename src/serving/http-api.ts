@@ -214,10 +214,10 @@ export class ServingApi {
           }
           const svc = await o.reader.catalog.service(name, query?.get('version') ?? undefined);
           o.auth.checkRead(req.headers.authorization, [...new Set(svc.refs.map((r) => r.view))]);
-          send(
+          sendText(
             res,
             200,
-            await o.reader.service(name, rows as Record<string, unknown>[], svc.version),
+            await o.reader.serviceJson(name, rows as Record<string, unknown>[], svc.version),
           );
         } else if (kind === 'push' && parts.length === 4 && req.method === 'POST') {
           route = 'push';

@@ -4,33 +4,47 @@ import { MemoryOnlineStore } from '../../../src/adapters/memory/memory-online-st
 import { compileView } from '../../../src/core/topology/compile.js';
 import { decodeFieldValue } from '../../../src/core/values/field-value.js';
 import { StoredVector } from '../../../src/core/values/stored-vector.js';
-import { entity, featureView, field, source } from '../../../src/index.js';
+import { compileService } from '../../../src/core/topology/feature-service.js';
+import { entity, featureService, featureView, field, source } from '../../../src/index.js';
 import { Catalog } from '../../../src/serving/catalog.js';
 import { FeatureReader } from '../../../src/serving/feature-reader.js';
 
-const view = compileView(
-  featureView('reader_view', {
-    entity: entity('acct', { keys: ['acct'] }),
-    source: source('reader_src', {
-      topic: 'reader_src',
-      schema: {
-        acct: field.string(),
-        amount: field.double(),
-        note: field.string(),
-        flag: field.boolean(),
-        ts: field.timestamp(),
-      },
-      eventTime: 'ts',
-      key: ['acct'],
-    }),
-    features: (f) => ({
-      n: f.count().over('1m'),
-      total: f.sum('amount').lifetime(),
-      note: f.last('note').lifetime(),
-      flag: f.last('flag').lifetime(),
-      recent: f.lastN('amount', 2).lifetime(),
-    }),
+const viewDef = featureView('reader_view', {
+  entity: entity('acct', { keys: ['acct'] }),
+  source: source('reader_src', {
+    topic: 'reader_src',
+    schema: {
+      acct: field.string(),
+      amount: field.double(),
+      note: field.string(),
+      flag: field.boolean(),
+      ts: field.timestamp(),
+    },
+    eventTime: 'ts',
+    key: ['acct'],
   }),
+  features: (f) => ({
+    n: f.count().over('1m'),
+    total: f.sum('amount').lifetime(),
+    note: f.last('note').lifetime(),
+    flag: f.last('flag').lifetime(),
+    recent: f.lastN('amount', 2).lifetime(),
+  }),
+});
+const view = compileView(viewDef);
+/** A service reading some features twice under other names, in an order of its own. */
+const service = compileService(
+  featureService('reader_svc', {
+    features: [
+      { view: viewDef, feature: 'recent' },
+      { view: viewDef, feature: 'total' },
+      { view: viewDef, feature: 'flag' },
+      { view: viewDef, feature: 'total', as: 'total_again' },
+      { view: viewDef, feature: 'note' },
+      { view: viewDef, feature: 'n' },
+    ],
+  }),
+  new Map([[view.name, view]]),
 );
 
 /** Serves whatever pairs the test stores, stored text of any shape included. */
@@ -94,11 +108,11 @@ function oracle(build: () => unknown): string | undefined {
   }
 }
 
-describe('FeatureReader.oneJson and batchJson (responses written without objects)', () => {
+describe('FeatureReader.oneJson, batchJson and serviceJson (responses written without objects)', () => {
   it('carry the values of the response object for any stored text, selection and missing field', async () => {
     const online = new StubStore();
     await online.register('view', view.name, view.version, view.ir, true);
-    const reader = new FeatureReader(online, new Catalog(online, [view.ir], []), () => NOW);
+    const reader = new FeatureReader(online, new Catalog(online, [view.ir], [service]), () => NOW);
     const text = fc.oneof(
       fc.constantFrom('0', '1.5', '-0', '1e21', '1.50', ' 7', 'abc', '', 'true', 'false'),
       fc.constantFrom('NaN', 'Infinity', '1e400', '[1,2]', '[]', 'x"y\\z', 'é日本\u{1F600}'),
@@ -160,6 +174,20 @@ describe('FeatureReader.oneJson and batchJson (responses written without objects
         }));
         if (all === undefined) await expect(reader.batchJson(requests)).rejects.toThrow();
         else expect(parsed(await reader.batchJson(requests))).toEqual(parsed(all));
+        // The feature service: one vector per entity row, in the service's ref order.
+        const rows = [{ acct: s.entity }, { acct: 'other' }];
+        const svc = oracle(() => ({
+          service: service.name,
+          version: service.version,
+          features: service.refs.map((r) => r.name),
+          vectors: rows.map((row) => {
+            const e = entityObject(row.acct, vector, undefined).features as Record<string, unknown>;
+            return service.refs.map((r) => e[r.feature]);
+          }),
+        }));
+        if (svc === undefined)
+          await expect(reader.serviceJson(service.name, rows)).rejects.toThrow();
+        else expect(parsed(await reader.serviceJson(service.name, rows))).toEqual(parsed(svc));
       }),
       { numRuns: 500 },
     );
