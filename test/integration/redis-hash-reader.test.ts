@@ -1,3 +1,5 @@
+import { createServer } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HashReader } from '../../src/adapters/redis/hash-reader.js';
@@ -86,6 +88,43 @@ describe('HashReader', () => {
         else expect(record(reply)).toEqual({ i: String(i), pad: 'x'.repeat(i) });
       });
     });
+  });
+
+  it('keeps its call queue bounded on a connection that is never idle', async () => {
+    // A stand-in server that answers each HGETALL only once the next one has arrived, so the
+    // reader's connection always has a call in flight and its queue never drains by itself.
+    let held = 0;
+    const server = createServer((socket) => {
+      socket.on('data', (d: Buffer) => {
+        const commands = d.toString('latin1').split('HGETALL').length - 1;
+        held += commands;
+        if (held > 1) {
+          socket.write('*0\r\n'.repeat(held - 1));
+          held = 1;
+        }
+      });
+    });
+    await new Promise<void>((res) => server.listen(0, '127.0.0.1', res));
+    const port = (server.address() as AddressInfo).port;
+    try {
+      const r = reader(`redis://127.0.0.1:${port}`, 1);
+      let maxSlots = 0;
+      let prev = r.read(['k']);
+      for (let i = 1; i < 5_000; i++) {
+        const next = r.read(['k']);
+        await expect(prev).resolves.toEqual([null]);
+        const [stats] = r.stats();
+        expect(stats?.inFlight).toBeGreaterThan(0);
+        maxSlots = Math.max(maxSlots, stats?.slots ?? Infinity);
+        prev = next;
+      }
+      // Without dropping the settled prefix the queue would hold all 5,000 calls.
+      expect(maxSlots).toBeLessThan(2_100);
+      r.close();
+      await expect(prev).rejects.toThrow(/reader closed/);
+    } finally {
+      server.close();
+    }
   });
 
   it('fails a call on a key of another type with the Redis error, and keeps working', async () => {

@@ -294,6 +294,10 @@ class Connection {
     if (this.head === this.calls.length) {
       this.calls.length = 0;
       this.head = 0;
+    } else if (this.head >= 1_024 && this.head * 2 >= this.calls.length) {
+      // A connection that always has a call in flight never drains: drop the settled prefix.
+      this.calls.splice(0, this.head);
+      this.head = 0;
     }
     if (call.error === undefined) call.resolve(call.replies);
     else if (!call.keep && this.socket !== undefined)
@@ -330,6 +334,11 @@ class Connection {
 
   close(): void {
     if (this.socket !== undefined) this.drop(this.socket, 'reader closed', false);
+  }
+
+  /** Calls awaiting replies, and the slots their queue holds (settled ones not yet dropped). */
+  stats(): { inFlight: number; slots: number } {
+    return { inFlight: this.calls.length - this.head, slots: this.calls.length };
   }
 }
 
@@ -400,5 +409,10 @@ export class HashReader {
 
   close(): void {
     for (const c of this.connections) c.close();
+  }
+
+  /** Per connection: calls in flight and queue slots (diagnostics). */
+  stats(): { inFlight: number; slots: number }[] {
+    return this.connections.map((c) => c.stats());
   }
 }
