@@ -61,16 +61,25 @@ function sameScalar(a: Scalar, b: Scalar): boolean {
 }
 
 /**
+ * Below the smallest normal double (2^-1022) precision is absolute, not relative: a subnormal
+ * result (e.g. the variance of values near 1e-160, whose squares are ~1e-320) carries rounding
+ * errors of a few 2^-1074, far more than 1e-9 of itself. Differences up to this are equal.
+ */
+const SUBNORMAL_TOLERANCE = 2 ** -1022;
+
+/**
  * Float equality per the contract: 1e-9 relative, where "relative" is to the larger of the two
  * values and `scale(events)` — the magnitude that bounds the rounding error of the computation
- * (e.g. Σ|x| for a sum, whose rounding error is relative to it, not to a cancelled result).
+ * (e.g. Σ|x| for a sum, whose rounding error is relative to it, not to a cancelled result) —
+ * and absolute in the subnormal range (`SUBNORMAL_TOLERANCE`).
  */
 export function closeTo(scale: (events: readonly Ev[]) => number, rel = 1e-9): Equal {
   return (a, b, events) => {
     if (a === null || b === null) return a === b;
     if (typeof a !== 'number' || typeof b !== 'number') return false;
     if (a === b) return true;
-    return Math.abs(a - b) <= rel * Math.max(Math.abs(a), Math.abs(b), scale(events));
+    const bound = rel * Math.max(Math.abs(a), Math.abs(b), scale(events));
+    return Math.abs(a - b) <= Math.max(bound, SUBNORMAL_TOLERANCE);
   };
 }
 
