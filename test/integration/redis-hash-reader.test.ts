@@ -26,6 +26,11 @@ describe('HashReader', () => {
     readers.push(r);
     return r;
   };
+  /** Connections the server has accepted so far. */
+  const connectionsReceived = async (): Promise<number> => {
+    const info = await redis.info('stats');
+    return Number(/total_connections_received:(\d+)/.exec(info)?.[1]);
+  };
   /** What ioredis reads for the same key (the reference). */
   const reference = async (key: string): Promise<string[] | null> => {
     const pairs = (await redis.call('HGETALL', key)) as string[];
@@ -153,9 +158,61 @@ describe('HashReader', () => {
       expect(err).toBeInstanceOf(FeatureStreamError);
       expect((err as FeatureStreamError).code).toBe('REDIS_UNREACHABLE');
       expect((err as Error).message).toMatch(/AUTH.*WRONGPASS/);
+      // Refused again and again, it pauses between attempts instead of reconnecting per call.
+      const before = await connectionsReceived();
+      const refused = reader(u.toString(), 1);
+      const until = Date.now() + 1_000;
+      let calls = 0;
+      while (Date.now() < until) {
+        calls++;
+        await refused.read([`${prefix}auth`]).catch(() => undefined);
+        await new Promise((res) => setImmediate(res));
+      }
+      const opened = (await connectionsReceived()) - before;
+      expect(calls).toBeGreaterThan(100);
+      expect(opened).toBeLessThan(15);
     } finally {
       await redis.call('ACL', 'DELUSER', user);
     }
+  });
+
+  it('reads with a password in the URL when the server requires none (as ioredis does)', async () => {
+    await redis.hset(`${prefix}nopass`, 'f', 'v');
+    const u = new URL(url);
+    u.password = 'unneeded';
+    await expect(reader(u.toString(), 1).read([`${prefix}nopass`])).resolves.toEqual([['f', 'v']]);
+  });
+
+  it('reads a 16 MB value and 200k fields within the call timeout', async () => {
+    const big = 'b'.repeat(16 * 1024 * 1024);
+    await redis.hset(`${prefix}huge`, 'v', big);
+    const fill = redis.pipeline();
+    for (let from = 0; from < 200_000; from += 10_000) {
+      const fields: Record<string, string> = {};
+      for (let i = from; i < from + 10_000; i++) fields[`f${i}`] = String(i);
+      fill.hset(`${prefix}wide`, fields);
+    }
+    await fill.exec();
+    try {
+      const r = reader(url, 1);
+      const [huge] = await r.read([`${prefix}huge`]);
+      expect(huge?.[1]?.length).toBe(big.length);
+      expect(huge?.[1] === big).toBe(true);
+      const [wide] = await r.read([`${prefix}wide`]);
+      expect(wide).toHaveLength(400_000);
+      expect(record(wide)?.f199999).toBe('199999');
+    } finally {
+      await redis.del(`${prefix}huge`, `${prefix}wide`);
+    }
+  });
+
+  it('leaves URLs with query options to ioredis, and refuses calls once closed', async () => {
+    expect(HashReader.forUrl(`${url}?db=3`)).toBeUndefined();
+    const r = reader(url, 1);
+    await redis.hset(`${prefix}closing`, 'f', 'v');
+    await expect(r.read([`${prefix}closing`])).resolves.toEqual([['f', 'v']]);
+    r.close();
+    await expect(r.read([`${prefix}closing`])).rejects.toThrow(/reader closed/);
   });
 
   it('selects the database of the URL', async () => {

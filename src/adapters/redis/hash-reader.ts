@@ -45,6 +45,8 @@ interface Call {
 
 /** Where a parsed reply ended (-1: incomplete) and what it was. */
 let parsedEnd = -1;
+/** When incomplete: the buffer length parsing needs before it can get further. */
+let parsedNeed = 0;
 let parsedValue: HashReply = null;
 let parsedError: string | undefined;
 
@@ -61,6 +63,7 @@ function readInt(buf: Buffer, at: number): number {
     const c = buf[i];
     if (c === undefined) {
       parsedEnd = -1;
+      parsedNeed = buf.length + 1;
       return 0;
     }
     if (c === 0x0d) break;
@@ -69,6 +72,7 @@ function readInt(buf: Buffer, at: number): number {
   }
   if (i + 1 >= buf.length) {
     parsedEnd = -1;
+    parsedNeed = buf.length + 1;
     return 0;
   }
   parsedEnd = i + 2;
@@ -80,6 +84,7 @@ function readLine(buf: Buffer, at: number): string {
   const eol = buf.indexOf(0x0d, at);
   if (eol < 0 || eol + 1 >= buf.length) {
     parsedEnd = -1;
+    parsedNeed = buf.length + 1;
     return '';
   }
   parsedEnd = eol + 2;
@@ -97,6 +102,7 @@ function parseReply(buf: Buffer, at: number): void {
   const type = buf[at];
   if (type === undefined) {
     parsedEnd = -1;
+    parsedNeed = buf.length + 1;
     return;
   }
   if (type === 0x2b /* + */ || type === 0x3a /* : */) {
@@ -125,6 +131,7 @@ function parseReply(buf: Buffer, at: number): void {
     if (buf[p] !== 0x24 /* $ */) {
       if (p >= buf.length) {
         parsedEnd = -1;
+        parsedNeed = buf.length + 1;
         return;
       }
       parsedEnd = buf.length + 1;
@@ -137,6 +144,7 @@ function parseReply(buf: Buffer, at: number): void {
     const end = start + len;
     if (end + 2 > buf.length) {
       parsedEnd = -1;
+      parsedNeed = end + 2;
       return;
     }
     for (let j = start; ascii && j < end; j++) if ((buf[j] as number) > 0x7f) ascii = false;
@@ -163,6 +171,11 @@ function parseReply(buf: Buffer, at: number): void {
 /** Element offsets of the reply being parsed (start, end per element; reused). */
 let bounds = new Int32Array(256);
 
+/** Error replies of a Redis that is busy or starting, not of a bad request: worth a retry. */
+const TRANSIENT = /^(LOADING|BUSY|TRYAGAIN|MASTERDOWN)\b/;
+/** AUTH refusals ioredis ignores too: the URL has a password, the server requires none. */
+const NO_PASSWORD_SET = /no password is set|without any password configured/i;
+
 function unreachable(url: string, why: string): FeatureStreamError {
   return new FeatureStreamError('REDIS_UNREACHABLE', `Redis at ${url}: ${why}`, {
     domain: 'external',
@@ -178,10 +191,15 @@ class Connection {
   private head = 0;
   private pendingText = '';
   private flushScheduled = false;
-  private leftover: Buffer | undefined;
+  /** Bytes of an incomplete reply (and what followed it), joined once `needBytes` arrived. */
+  private partial: Buffer[] = [];
+  private partialBytes = 0;
+  private needBytes = 0;
   private watchdog: NodeJS.Timeout | undefined;
+  /** Consecutive failures (reset by any answered call); from the second on, reconnects pause. */
   private failures = 0;
   private retryAt = 0;
+  private closed = false;
 
   constructor(
     private readonly target: { host: string; port: number; url: string },
@@ -192,14 +210,17 @@ class Connection {
 
   send(text: string, replies: number): Promise<HashReply[]> {
     return new Promise((resolve, reject) => {
+      if (this.closed) {
+        reject(unreachable(this.target.url, 'reader closed'));
+        return;
+      }
       if (this.socket === undefined && !this.open(reject)) return;
       this.enqueue(text, replies, true, resolve, reject);
     });
   }
 
   private open(reject: (err: Error) => void): boolean {
-    const now = Date.now();
-    if (now < this.retryAt) {
+    if (performance.now() < this.retryAt) {
       reject(unreachable(this.target.url, 'not answering (retrying shortly)'));
       return false;
     }
@@ -208,9 +229,6 @@ class Connection {
     socket.on('data', (chunk: Buffer) => this.read(socket, chunk));
     socket.on('error', (err) => this.drop(socket, err.message, true));
     socket.on('close', () => this.drop(socket, 'connection closed', true));
-    socket.on('connect', () => {
-      this.failures = 0;
-    });
     if (this.handshakeReplies > 0)
       this.enqueue(this.handshake, this.handshakeReplies, false, noop, noop);
     return true;
@@ -228,7 +246,7 @@ class Connection {
       remaining: replies,
       keep,
       error: undefined,
-      startedAt: Date.now(),
+      startedAt: performance.now(),
       resolve,
       reject,
     });
@@ -253,21 +271,45 @@ class Connection {
     this.watchdog.unref();
   }
 
-  /** Drops the connection when its oldest call waited `timeoutMs`; else waits for that moment. */
+  /**
+   * Drops the connection when its oldest call waited `timeoutMs` — confirmed after the next poll
+   * phase, so replies that sat unread while the event loop was blocked are read first — else
+   * waits for that moment.
+   */
   private readonly check = (): void => {
-    this.watchdog = undefined;
+    const timer = this.watchdog;
     const oldest = this.calls[this.head];
-    if (oldest === undefined || this.socket === undefined) return;
-    const waited = Date.now() - oldest.startedAt;
-    if (waited >= this.timeoutMs) {
-      this.drop(this.socket, `no reply within ${this.timeoutMs} ms`, true);
-    } else this.arm(this.timeoutMs - waited);
+    if (oldest === undefined || this.socket === undefined) {
+      this.watchdog = undefined;
+      return;
+    }
+    const waited = performance.now() - oldest.startedAt;
+    if (waited < this.timeoutMs) {
+      this.arm(this.timeoutMs - waited);
+      return;
+    }
+    const socket = this.socket;
+    setImmediate(() => {
+      if (this.watchdog !== timer) return; // dropped meanwhile (a new connection has its own)
+      this.watchdog = undefined;
+      if (this.calls[this.head] === oldest && this.socket === socket)
+        this.drop(socket, `no reply within ${this.timeoutMs} ms`, true);
+      else if (this.calls.length > this.head) this.arm(this.timeoutMs);
+    });
   };
 
   private read(socket: Socket, chunk: Buffer): void {
     if (socket !== this.socket) return;
-    const buf = this.leftover === undefined ? chunk : Buffer.concat([this.leftover, chunk]);
-    this.leftover = undefined;
+    let buf = chunk;
+    if (this.partialBytes > 0) {
+      // A large reply arrives in many chunks: join them once it can be parsed further.
+      this.partial.push(chunk);
+      this.partialBytes += chunk.length;
+      if (this.partialBytes < this.needBytes) return;
+      buf = Buffer.concat(this.partial, this.partialBytes);
+      this.partial = [];
+      this.partialBytes = 0;
+    }
     let at = 0;
     while (at < buf.length) {
       const call = this.calls[this.head];
@@ -276,17 +318,23 @@ class Connection {
         return;
       }
       parseReply(buf, at);
-      if (parsedEnd < 0) break;
+      if (parsedEnd < 0) {
+        const rest = buf.subarray(at);
+        this.partial = [rest];
+        this.partialBytes = rest.length;
+        this.needBytes = parsedNeed - at;
+        return;
+      }
       if (parsedEnd > buf.length) {
         this.drop(socket, parsedError ?? 'unreadable reply', true);
         return;
       }
       at = parsedEnd;
-      if (parsedError !== undefined) call.error ??= parsedError;
-      else if (call.keep) call.replies[call.replies.length - call.remaining] = parsedValue;
+      if (parsedError !== undefined) {
+        if (call.keep || !NO_PASSWORD_SET.test(parsedError)) call.error ??= parsedError;
+      } else if (call.keep) call.replies[call.replies.length - call.remaining] = parsedValue;
       if (--call.remaining === 0) this.settle(call);
     }
-    if (at < buf.length) this.leftover = buf.subarray(at);
   }
 
   private settle(call: Call): void {
@@ -299,14 +347,16 @@ class Connection {
       this.calls.splice(0, this.head);
       this.head = 0;
     }
-    if (call.error === undefined) call.resolve(call.replies);
-    else if (!call.keep && this.socket !== undefined)
-      this.drop(this.socket, `refused the connection setup (AUTH / SELECT): ${call.error}`, false);
+    if (call.error === undefined) {
+      this.failures = 0;
+      call.resolve(call.replies);
+    } else if (!call.keep && this.socket !== undefined)
+      this.drop(this.socket, `refused the connection setup (AUTH / SELECT): ${call.error}`, true);
     else
       call.reject(
         new FeatureStreamError('REDIS_ERROR', `Redis at ${this.target.url}: ${call.error}`, {
           domain: 'external',
-          retriable: false,
+          retriable: TRANSIENT.test(call.error),
         }),
       );
   }
@@ -315,15 +365,21 @@ class Connection {
   private drop(socket: Socket, why: string, failure: boolean): void {
     if (socket !== this.socket) return;
     this.socket = undefined;
-    this.leftover = undefined;
+    this.partial = [];
+    this.partialBytes = 0;
     this.pendingText = '';
     socket.destroy();
     if (this.watchdog !== undefined) clearTimeout(this.watchdog);
     this.watchdog = undefined;
     if (failure) {
+      // The first failure reconnects at once (a server or proxy closing an idle connection);
+      // then pauses grow while Redis keeps failing.
       this.failures++;
       this.retryAt =
-        Date.now() + Math.min(RETRY_MAX_MS, RETRY_MIN_MS * 2 ** Math.min(this.failures - 1, 6));
+        this.failures < 2
+          ? 0
+          : performance.now() +
+            Math.min(RETRY_MAX_MS, RETRY_MIN_MS * 2 ** Math.min(this.failures - 2, 6));
     }
     const calls = this.calls.slice(this.head);
     this.calls.length = 0;
@@ -332,7 +388,9 @@ class Connection {
     for (const c of calls) c.reject(err);
   }
 
+  /** Fails the calls in flight and every later one. */
   close(): void {
+    this.closed = true;
     if (this.socket !== undefined) this.drop(this.socket, 'reader closed', false);
   }
 
@@ -357,7 +415,8 @@ export class HashReader {
 
   /**
    * A reader for `url` (`redis://[user:password@]host[:port][/db]`), or undefined when this
-   * reader cannot serve it (TLS, or a list of cluster nodes): the caller keeps its general client.
+   * reader cannot serve it (TLS, a list of cluster nodes, options in a query string): the caller
+   * keeps its general client.
    */
   static forUrl(url: string, options: HashReaderOptions = {}): HashReader | undefined {
     if (url.includes(',')) return undefined;
@@ -367,7 +426,8 @@ export class HashReader {
     } catch {
       return undefined;
     }
-    if (u.protocol !== 'redis:') return undefined;
+    // Options in the query (?db=, ?password=, …) are ioredis' to read.
+    if (u.protocol !== 'redis:' || u.search !== '') return undefined;
     const handshake: string[] = [];
     const password = decodeURIComponent(u.password);
     const user = decodeURIComponent(u.username);
