@@ -48,7 +48,10 @@ const CURRENT_TTL_MS = 1_000;
 export class Catalog {
   private readonly views = new Map<string, Map<string, ServedView>>();
   private readonly services = new Map<string, Map<string, CompiledService>>();
-  private readonly currents = new Map<string, { version: string; at: number }>();
+  private readonly currents = new Map<
+    string,
+    { version: string; at: number; refreshing: boolean }
+  >();
 
   constructor(
     private readonly online: OnlineStore,
@@ -87,17 +90,39 @@ export class Catalog {
     }
   }
 
+  /**
+   * The current version of a view or service: read from the store once, then served from memory
+   * and re-read in the background once it is `CURRENT_TTL_MS` old — a request never waits for the
+   * registry after the first, and a switch of the current version (rollback, `--make-current`)
+   * is seen within about a second.
+   */
   private async currentOf(
     kind: 'view' | 'service',
     name: string,
     fallback: string | undefined,
   ): Promise<string | undefined> {
     const id = `${kind}:${name}`;
-    const now = this.clock();
     const hit = this.currents.get(id);
-    if (hit !== undefined && now - hit.at < CURRENT_TTL_MS) return hit.version;
+    if (hit !== undefined) {
+      if (!hit.refreshing && this.clock() - hit.at >= CURRENT_TTL_MS) {
+        hit.refreshing = true;
+        this.online.current(kind, name).then(
+          (v) =>
+            this.currents.set(id, {
+              version: v ?? fallback ?? hit.version,
+              at: this.clock(),
+              refreshing: false,
+            }),
+          // Store unreachable: keep serving the known version; the next request retries.
+          () => {
+            hit.refreshing = false;
+          },
+        );
+      }
+      return hit.version;
+    }
     const v = (await this.online.current(kind, name)) ?? fallback;
-    if (v !== undefined) this.currents.set(id, { version: v, at: now });
+    if (v !== undefined) this.currents.set(id, { version: v, at: this.clock(), refreshing: false });
     return v;
   }
 

@@ -1,0 +1,81 @@
+import { describe, expect, it } from 'vitest';
+import { MemoryOnlineStore } from '../../../src/adapters/memory/memory-online-store.js';
+import { compileView } from '../../../src/core/topology/compile.js';
+import type { FeatureViewDef } from '../../../src/core/topology/feature-view.js';
+import { entity, featureView, field, source } from '../../../src/index.js';
+import { Catalog } from '../../../src/serving/catalog.js';
+
+const acct = entity('acct', { keys: ['acct'] });
+const src = source('catalog_src', {
+  topic: 'catalog_src',
+  schema: { acct: field.string(), ts: field.timestamp() },
+  eventTime: 'ts',
+  key: ['acct'],
+});
+const version = (window: '1m' | '5m'): FeatureViewDef =>
+  featureView('catalog_view', {
+    entity: acct,
+    source: src,
+    features: (f) => ({ n: f.count().over(window) }),
+  });
+const v1 = compileView(version('1m'));
+const v2 = compileView(version('5m'));
+
+/** Counts reads of the current pointer; can be made to fail. */
+class CountingStore extends MemoryOnlineStore {
+  reads = 0;
+  failing = false;
+  override async current(kind: 'view' | 'service', name: string): Promise<string | null> {
+    this.reads++;
+    if (this.failing) throw new Error('store unreachable');
+    return super.current(kind, name);
+  }
+}
+
+const tick = (): Promise<void> => new Promise((res) => setImmediate(res));
+
+describe('Catalog: the current version', () => {
+  it('is read once, then served from memory and refreshed in the background after a second', async () => {
+    const store = new CountingStore();
+    await store.register('view', v1.name, v1.version, v1.ir, true);
+    let now = 1_000_000;
+    const catalog = new Catalog(store, [v1.ir], [], () => now);
+    expect((await catalog.view(v1.name)).version).toBe(v1.version);
+    expect(store.reads).toBe(1);
+
+    // A rollforward to v2: not seen within the second, and no request reads the store meanwhile.
+    await store.register('view', v2.name, v2.version, v2.ir, true);
+    now += 999;
+    expect((await catalog.view(v1.name)).version).toBe(v1.version);
+    expect(store.reads).toBe(1);
+
+    // Once stale, the request is still answered from memory and one refresh starts…
+    now += 1;
+    expect((await catalog.view(v1.name)).version).toBe(v1.version);
+    expect((await catalog.view(v1.name)).version).toBe(v1.version);
+    expect(store.reads).toBe(2);
+    // …and the next request sees the switch.
+    await tick();
+    expect((await catalog.view(v1.name)).version).toBe(v2.version);
+    expect(store.reads).toBe(2);
+  });
+
+  it('keeps serving the known version while the store cannot be read', async () => {
+    const store = new CountingStore();
+    await store.register('view', v1.name, v1.version, v1.ir, true);
+    let now = 0;
+    const catalog = new Catalog(store, [v1.ir], [], () => now);
+    await catalog.view(v1.name);
+    store.failing = true;
+    now += 5_000;
+    expect((await catalog.view(v1.name)).version).toBe(v1.version);
+    await tick();
+    expect((await catalog.view(v1.name)).version).toBe(v1.version);
+    expect(store.reads).toBe(3); // the first read, then one failed refresh per stale request
+    store.failing = false;
+    await store.register('view', v2.name, v2.version, v2.ir, true);
+    await catalog.view(v1.name);
+    await tick();
+    expect((await catalog.view(v1.name)).version).toBe(v2.version);
+  });
+});
