@@ -39,6 +39,9 @@ function served(ir: ViewIR): ServedView {
 }
 
 const CURRENT_TTL_MS = 1_000;
+/** Distinct `?features=` lists remembered per view version (then forgotten all at once). */
+const MAX_SELECTIONS_PER_VIEW = 256;
+const selections = new WeakMap<ServedView, Map<string, readonly FeatureIR[]>>();
 
 /**
  * What serving knows: the views and feature services of the loaded topologies, plus every
@@ -184,8 +187,16 @@ export class Catalog {
   /** Validates a feature selection against a view version (404 names the unknown feature). */
   select(view: ServedView, features: readonly string[] | undefined): readonly FeatureIR[] {
     if (features === undefined || features.length === 0) return view.features;
+    // The same list gives the same array, so the reader's per-selection cache (positions, key
+    // texts) serves repeated `?features=` requests too; bounded per view.
+    let known = selections.get(view);
+    if (known === undefined)
+      selections.set(view, (known = new Map<string, readonly FeatureIR[]>()));
+    const id = features.join('\u0000');
+    const hit = known.get(id);
+    if (hit !== undefined) return hit;
     // A name asked twice is answered once (a JSON object has one member per name).
-    return [...new Set(features)].map((name) => {
+    const selected = [...new Set(features)].map((name) => {
       const f = view.byName.get(name);
       if (f === undefined) {
         throw notFound(
@@ -196,6 +207,9 @@ export class Catalog {
       }
       return f;
     });
+    if (known.size >= MAX_SELECTIONS_PER_VIEW) known.clear();
+    known.set(id, selected);
+    return selected;
   }
 
   /** The refs of a service grouped by view version (for one pipelined read). */

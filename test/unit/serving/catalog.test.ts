@@ -79,3 +79,18 @@ describe('Catalog: the current version', () => {
     expect((await catalog.view(v1.name)).version).toBe(v2.version);
   });
 });
+
+describe('Catalog.select', () => {
+  it('gives the same array for the same list (the reader caches per array), each name once', async () => {
+    const store = new MemoryOnlineStore();
+    await store.register('view', v1.name, v1.version, v1.ir, true);
+    const catalog = new Catalog(store, [v1.ir], []);
+    const view = await catalog.view(v1.name);
+    const a = catalog.select(view, ['n', 'n']);
+    expect(a.map((f) => f.name)).toEqual(['n']);
+    expect(catalog.select(view, ['n', 'n'])).toBe(a);
+    expect(catalog.select(view, ['n'])).not.toBe(a);
+    expect(catalog.select(view, undefined)).toBe(view.features);
+    expect(() => catalog.select(view, ['nope'])).toThrow(/no feature 'nope'/);
+  });
+});
