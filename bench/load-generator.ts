@@ -174,7 +174,7 @@ class RedisConnection {
     url: string,
     private readonly onFree: (c: RedisConnection) => void,
   ) {
-    if (url.startsWith('/')) this.socket = connect({ path: url });
+    if (url.startsWith('unix:')) this.socket = connect({ path: new URL(url).pathname });
     else {
       const u = new URL(url);
       this.socket = connect({ port: Number(u.port || 6379), host: u.hostname, noDelay: true });

@@ -62,6 +62,25 @@ function url(env: Env, name: string, schemes: readonly string[]): string | undef
   return raw;
 }
 
+/**
+ * REDIS_URL: `redis://` / `rediss://` (a comma-separated list: cluster nodes), or one
+ * `unix:///path/to/redis.sock` for a Redis on the same host (no TCP stack per round trip).
+ */
+function redisUrl(env: Env): string | undefined {
+  const raw = url(env, 'REDIS_URL', ['redis:', 'rediss:', 'unix:']);
+  if (raw === undefined) return undefined;
+  const parts = raw.split(',');
+  const unix = parts.filter((p) => p.trim().startsWith('unix:'));
+  if (unix.length > 0 && (parts.length > 1 || new URL(raw.trim()).pathname.length <= 1)) {
+    throw userError(
+      'CONFIG_INVALID',
+      `REDIS_URL=${raw}: a unix:// URL names one socket file and cannot be a cluster node`,
+      'set REDIS_URL=unix:///path/to/redis.sock (one Redis on this host), or use redis:// URLs',
+    );
+  }
+  return raw;
+}
+
 /** Reads the configuration from the environment (defaults from config/defaults.ts). */
 export function loadConfig(env: Env = process.env): Config {
   const brokers = str(env, 'KAFKA_BROKERS');
@@ -87,7 +106,7 @@ export function loadConfig(env: Env = process.env): Config {
   const workers = int(env, 'FS_WORKERS', DEFAULTS.workers, 0, 256);
   return Object.freeze({
     kafkaBrokers: brokers,
-    redisUrl: url(env, 'REDIS_URL', ['redis:', 'rediss:']),
+    redisUrl: redisUrl(env),
     clickhouseUrl: url(env, 'CLICKHOUSE_URL', ['http:', 'https:']),
     clickhousePath: str(env, 'CLICKHOUSE_PATH') ?? DEFAULTS.clickhousePath,
     clickhouseDatabase: str(env, 'CLICKHOUSE_DATABASE') ?? DEFAULTS.clickhouseDatabase,

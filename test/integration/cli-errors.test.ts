@@ -46,7 +46,17 @@ describe('bad configuration fails with a one-line error', () => {
       name: 'wrong Redis URL scheme',
       env: { REDIS_URL: 'http://127.0.0.1:6379' },
       expect:
-        /CONFIG_INVALID: REDIS_URL=http:\/\/127\.0\.0\.1:6379 is not a valid redis:\/\/ or rediss:\/\/ URL/,
+        /CONFIG_INVALID: REDIS_URL=http:\/\/127\.0\.0\.1:6379 is not a valid redis:\/\/ or rediss:\/\/ or unix:\/\/ URL/,
+    },
+    {
+      name: 'unix socket in a cluster list',
+      env: { REDIS_URL: 'redis://127.0.0.1:7000,unix:///tmp/redis.sock' },
+      expect: /CONFIG_INVALID: REDIS_URL=.*a unix:\/\/ URL names one socket file.* — /,
+    },
+    {
+      name: 'missing Redis socket',
+      env: { REDIS_URL: 'unix:///nonexistent/redis.sock' },
+      expect: /REDIS_UNREACHABLE: .*REDIS_URL=unix:\/\/\/nonexistent\/redis\.sock.* — /,
     },
     {
       name: 'unwritable ClickHouse path',

@@ -220,13 +220,16 @@ async function verifyKafka(brokers: string): Promise<void> {
 async function verifyRedis(url: string): Promise<void> {
   if (url.length === 0) throw new Error('REDIS_URL is empty');
   await retryWithin(REDIS_VERIFY_WINDOW_MS, async () => {
-    const redis = new Redis(url, {
+    const options = {
       lazyConnect: true,
       connectTimeout: 3_000,
       maxRetriesPerRequest: 0,
       enableOfflineQueue: false,
       retryStrategy: () => null,
-    });
+    };
+    const redis = url.startsWith('unix:')
+      ? new Redis({ ...options, path: new URL(url).pathname })
+      : new Redis(url, options);
     // The 'error' event carries the real cause (ECONNREFUSED, NOAUTH, ...); connect() itself
     // only rejects with "Connection is closed.". Listening also keeps it from being unhandled.
     let cause: Error | undefined;

@@ -1,7 +1,11 @@
-/** A dedicated redis-server for outage tests: AOF on (fsync always), stop/start on the same port. */
+/**
+ * A dedicated redis-server for outage tests: AOF on (fsync always), stop/start on the same port;
+ * it also listens on a unix socket in its directory.
+ */
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
+import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { tempDir, waitFor } from './e2e.js';
 
@@ -35,6 +39,11 @@ export class DedicatedRedis {
     return `redis://127.0.0.1:${this.port}/0`;
   }
 
+  /** The same server through its unix socket. */
+  get socketUrl(): string {
+    return `unix://${join(this.dir, 'redis.sock')}`;
+  }
+
   async up(): Promise<void> {
     this.child = spawn(
       'redis-server',
@@ -51,6 +60,10 @@ export class DedicatedRedis {
         'always',
         '--save',
         '',
+        '--unixsocket',
+        join(this.dir, 'redis.sock'),
+        '--unixsocketperm',
+        '700',
       ],
       { stdio: 'ignore' },
     );

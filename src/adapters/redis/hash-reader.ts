@@ -24,6 +24,16 @@ export interface HashReaderOptions {
   readonly timeoutMs?: number;
 }
 
+/** Where the connections go: a TCP host and port, or a unix socket file. */
+type Target =
+  | {
+      readonly host: string;
+      readonly port: number;
+      readonly path?: undefined;
+      readonly url: string;
+    }
+  | { readonly path: string; readonly url: string };
+
 /** A reply: a hash's flat field/value pairs (null when the key does not exist). */
 export type HashReply = string[] | null;
 
@@ -202,7 +212,7 @@ class Connection {
   private closed = false;
 
   constructor(
-    private readonly target: { host: string; port: number; url: string },
+    private readonly target: Target,
     private readonly handshake: string,
     private readonly handshakeReplies: number,
     private readonly timeoutMs: number,
@@ -224,7 +234,11 @@ class Connection {
       reject(unreachable(this.target.url, 'not answering (retrying shortly)'));
       return false;
     }
-    const socket = connect({ host: this.target.host, port: this.target.port, noDelay: true });
+    const t = this.target;
+    const socket =
+      t.path !== undefined
+        ? connect({ path: t.path })
+        : connect({ host: t.host, port: t.port, noDelay: true });
     this.socket = socket;
     socket.on('data', (chunk: Buffer) => this.read(socket, chunk));
     socket.on('error', (err) => this.drop(socket, err.message, true));
@@ -414,9 +428,9 @@ export class HashReader {
   private next = 0;
 
   /**
-   * A reader for `url` (`redis://[user:password@]host[:port][/db]`), or undefined when this
-   * reader cannot serve it (TLS, a list of cluster nodes, options in a query string): the caller
-   * keeps its general client.
+   * A reader for `url` (`redis://[user:password@]host[:port][/db]` or `unix:///path/to/socket`),
+   * or undefined when this reader cannot serve it (TLS, a list of cluster nodes, options in a
+   * query string): the caller keeps its general client.
    */
   static forUrl(url: string, options: HashReaderOptions = {}): HashReader | undefined {
     if (url.includes(',')) return undefined;
@@ -427,7 +441,12 @@ export class HashReader {
       return undefined;
     }
     // Options in the query (?db=, ?password=, …) are ioredis' to read.
-    if (u.protocol !== 'redis:' || u.search !== '') return undefined;
+    if (u.search !== '') return undefined;
+    if (u.protocol === 'unix:') {
+      const path = decodeURIComponent(u.pathname);
+      return new HashReader({ path, url: `unix:${path}` }, [], options);
+    }
+    if (u.protocol !== 'redis:') return undefined;
     const handshake: string[] = [];
     const password = decodeURIComponent(u.password);
     const user = decodeURIComponent(u.username);
@@ -444,11 +463,7 @@ export class HashReader {
     );
   }
 
-  private constructor(
-    target: { host: string; port: number; url: string },
-    handshake: readonly string[],
-    options: HashReaderOptions,
-  ) {
+  private constructor(target: Target, handshake: readonly string[], options: HashReaderOptions) {
     const n = Math.max(1, options.connections ?? DEFAULT_CONNECTIONS);
     const timeout = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
     this.connections = Array.from(

@@ -37,7 +37,10 @@ type WithScripts = {
   fsWriteEntity(publicKey: string, stateKey: string, ttl: string, packed: Buffer): Promise<number>;
 };
 
-/** Parses REDIS_URL: one `redis://` URL, or a comma-separated list of cluster nodes. */
+/**
+ * Parses REDIS_URL: one `redis://` URL, one `unix:///path/to/redis.sock`, or a comma-separated
+ * list of cluster nodes.
+ */
 export function connectRedis(url: string, options: RedisOptions = {}): Client {
   const urls = url
     .split(',')
@@ -49,6 +52,10 @@ export function connectRedis(url: string, options: RedisOptions = {}): Client {
     enableAutoPipelining: true,
     ...options,
   };
+  const only = urls[0] ?? 'redis://127.0.0.1:6379';
+  if (urls.length === 1 && only.startsWith('unix:')) {
+    return new Redis({ ...base, path: decodeURIComponent(new URL(only).pathname) });
+  }
   if (urls.length > 1) {
     return new Cluster(
       urls.map((u) => {
@@ -58,7 +65,7 @@ export function connectRedis(url: string, options: RedisOptions = {}): Client {
       { lazyConnect: true, enableAutoPipelining: true, redisOptions: base },
     );
   }
-  return new Redis(urls[0] ?? 'redis://127.0.0.1:6379', base);
+  return new Redis(only, base);
 }
 
 /**
