@@ -68,7 +68,10 @@ export async function openStores(
     }
     const online: OnlineStore =
       config.redisUrl !== undefined
-        ? await RedisOnlineStore.connect(config.redisUrl)
+        ? await RedisOnlineStore.connect(config.redisUrl, {
+            connections: config.redisReadConnections,
+            timeoutMs: config.redisReadTimeoutMs,
+          })
         : new MemoryOnlineStore();
     closers.push(() => online.close());
     const history = await ClickHouseHistoryStore.open({

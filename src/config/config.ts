@@ -18,6 +18,10 @@ export interface Config {
   readonly embeddedPartitions: number;
   /** Kafka consumer-group session timeout: how fast a dead member's partitions move. */
   readonly sessionTimeoutMs: number;
+  /** Raw connections for vector reads on a single Redis (serving). */
+  readonly redisReadConnections: number;
+  /** How long a vector read may wait for Redis before it fails (serving). */
+  readonly redisReadTimeoutMs: number;
 }
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -118,5 +122,19 @@ export function loadConfig(env: Env = process.env): Config {
     maxFutureMs: int(env, 'FS_MAX_FUTURE_MS', DEFAULTS.maxFutureMs, 0, 10 * 365 * 86_400_000),
     embeddedPartitions: int(env, 'FS_EMBEDDED_PARTITIONS', DEFAULTS.embeddedPartitions, 1, 256),
     sessionTimeoutMs: int(env, 'FS_SESSION_TIMEOUT_MS', DEFAULTS.sessionTimeoutMs, 6_000, 300_000),
+    redisReadConnections: int(
+      env,
+      'FS_REDIS_READ_CONNECTIONS',
+      DEFAULTS.redisReadConnections,
+      1,
+      64,
+    ),
+    redisReadTimeoutMs: int(
+      env,
+      'FS_REDIS_READ_TIMEOUT_MS',
+      DEFAULTS.redisReadTimeoutMs,
+      10,
+      60_000,
+    ),
   });
 }

@@ -19,4 +19,8 @@ export const DEFAULTS = {
   topologies: 'topologies',
   /** Kafka session timeout (the broker's group.min.session.timeout.ms is 6 s by default). */
   sessionTimeoutMs: 30_000,
+  /** Serving: raw connections for vector reads on a single Redis (`HashReader`). */
+  redisReadConnections: 4,
+  /** Serving: a vector read unanswered this long fails (503) and its connection is reopened. */
+  redisReadTimeoutMs: 2_000,
 } as const;

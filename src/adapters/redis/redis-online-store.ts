@@ -13,6 +13,7 @@ import type {
   ViewKeyspace,
 } from '../../ports/online-store.js';
 import { HashReader } from './hash-reader.js';
+import type { HashReaderOptions } from './hash-reader.js';
 import { currentKey, partitionIndexKey, stateKey, vectorKey, versionsKey } from './keys.js';
 import { LuaPack } from './lua-pack.js';
 
@@ -92,7 +93,7 @@ export class RedisOnlineStore implements OnlineStore {
    * Commands are auto-pipelined: those issued in the same tick go out as one batch (per node on a
    * cluster), so a flush of many entities is one round trip and no pipeline crosses cluster slots.
    */
-  static async connect(url: string): Promise<RedisOnlineStore> {
+  static async connect(url: string, reads: HashReaderOptions = {}): Promise<RedisOnlineStore> {
     // At start, give up after a few attempts (a wrong URL fails fast); once connected, reconnect
     // forever with backoff (an outage pauses the engine; it never crashes it).
     let connected = false;
@@ -118,7 +119,7 @@ export class RedisOnlineStore implements OnlineStore {
         },
       );
     }
-    return new RedisOnlineStore(client, HashReader.forUrl(url));
+    return new RedisOnlineStore(client, HashReader.forUrl(url, reads));
   }
 
   get redis(): Client {

@@ -50,7 +50,10 @@ export async function serveCommand(argv: readonly string[]): Promise<number> {
     );
   }
   const topologies = await loadTopologies([values.topologies]);
-  const online = await RedisOnlineStore.connect(config.redisUrl);
+  const online = await RedisOnlineStore.connect(config.redisUrl, {
+    connections: config.redisReadConnections,
+    timeoutMs: config.redisReadTimeoutMs,
+  });
   let producer: EventProducer | undefined;
   try {
     if (!values['no-push'] && config.kafkaBrokers !== undefined)

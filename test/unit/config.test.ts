@@ -1,0 +1,30 @@
+import { describe, expect, it } from 'vitest';
+import { loadConfig } from '../../src/config/config.js';
+import { DEFAULTS } from '../../src/config/defaults.js';
+
+describe('loadConfig: serving reads on a single Redis', () => {
+  it('defaults, overrides and bounds of FS_REDIS_READ_CONNECTIONS / FS_REDIS_READ_TIMEOUT_MS', () => {
+    const d = loadConfig({});
+    expect(d.redisReadConnections).toBe(DEFAULTS.redisReadConnections);
+    expect(d.redisReadTimeoutMs).toBe(DEFAULTS.redisReadTimeoutMs);
+    const c = loadConfig({ FS_REDIS_READ_CONNECTIONS: '8', FS_REDIS_READ_TIMEOUT_MS: '25' });
+    expect(c.redisReadConnections).toBe(8);
+    expect(c.redisReadTimeoutMs).toBe(25);
+    expect(() => loadConfig({ FS_REDIS_READ_TIMEOUT_MS: 'soon' })).toThrow(
+      /FS_REDIS_READ_TIMEOUT_MS=soon/,
+    );
+    expect(() => loadConfig({ FS_REDIS_READ_CONNECTIONS: '0' })).toThrow(
+      /FS_REDIS_READ_CONNECTIONS/,
+    );
+  });
+
+  it('REDIS_URL: a unix socket alone, not in a cluster list', () => {
+    expect(loadConfig({ REDIS_URL: 'unix:///run/redis.sock' }).redisUrl).toBe(
+      'unix:///run/redis.sock',
+    );
+    expect(() => loadConfig({ REDIS_URL: 'redis://a:1,unix:///run/redis.sock' })).toThrow(
+      /one socket file/,
+    );
+    expect(() => loadConfig({ REDIS_URL: 'unix://' })).toThrow(/one socket file/);
+  });
+});
