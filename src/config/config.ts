@@ -73,14 +73,19 @@ function url(env: Env, name: string, schemes: readonly string[]): string | undef
 function redisUrl(env: Env): string | undefined {
   const raw = url(env, 'REDIS_URL', ['redis:', 'rediss:', 'unix:']);
   if (raw === undefined) return undefined;
-  const parts = raw.split(',');
-  const unix = parts.filter((p) => p.trim().startsWith('unix:'));
-  if (unix.length > 0 && (parts.length > 1 || new URL(raw.trim()).pathname.length <= 1)) {
-    throw userError(
-      'CONFIG_INVALID',
-      `REDIS_URL=${raw}: a unix:// URL names one socket file and cannot be a cluster node`,
-      'set REDIS_URL=unix:///path/to/redis.sock (one Redis on this host), or use redis:// URLs',
-    );
+  const parts = raw.split(',').map((p) => new URL(p.trim()));
+  for (const u of parts) {
+    if (u.protocol !== 'unix:') continue;
+    // unix:///path only: a host would be dropped (unix://tmp/r.sock is /r.sock), and options or
+    // credentials in the URL would be ignored — refused rather than silently misread.
+    const plain = u.host === '' && u.username === '' && u.password === '' && u.search === '';
+    if (parts.length > 1 || !plain || u.pathname.length <= 1) {
+      throw userError(
+        'CONFIG_INVALID',
+        `REDIS_URL=${raw}: a unix:// URL names one socket file (unix:///path/to/redis.sock), without host, credentials or ?options, and cannot be a cluster node`,
+        'set REDIS_URL=unix:///path/to/redis.sock (one Redis on this host, no AUTH, db 0), or use a redis:// URL',
+      );
+    }
   }
   return raw;
 }

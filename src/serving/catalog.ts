@@ -39,6 +39,20 @@ function served(ir: ViewIR): ServedView {
 }
 
 const CURRENT_TTL_MS = 1_000;
+
+/** A known current version: when it was read, and the re-read running since `readSince`. */
+interface Current {
+  readonly version: string;
+  at: number;
+  reading: Promise<string> | undefined;
+  readSince: number;
+}
+
+function current(version: string, at: number): Current {
+  return { version, at, reading: undefined, readSince: Number.NaN };
+}
+/** Older than this, a current version is re-read before it is served (see `currentOf`). */
+const CURRENT_MAX_STALE_MS = 5_000;
 /** Distinct `?features=` lists remembered per view version (then forgotten all at once). */
 const MAX_SELECTIONS_PER_VIEW = 256;
 const selections = new WeakMap<ServedView, Map<string, readonly FeatureIR[]>>();
@@ -51,10 +65,7 @@ const selections = new WeakMap<ServedView, Map<string, readonly FeatureIR[]>>();
 export class Catalog {
   private readonly views = new Map<string, Map<string, ServedView>>();
   private readonly services = new Map<string, Map<string, CompiledService>>();
-  private readonly currents = new Map<
-    string,
-    { version: string; at: number; refreshing: boolean }
-  >();
+  private readonly currents = new Map<string, Current>();
 
   constructor(
     private readonly online: OnlineStore,
@@ -94,10 +105,13 @@ export class Catalog {
   }
 
   /**
-   * The current version of a view or service: read from the store once, then served from memory
-   * and re-read in the background once it is `CURRENT_TTL_MS` old — a request never waits for the
-   * registry after the first, and a switch of the current version (rollback, `--make-current`)
-   * is seen within about a second.
+   * The current version of a view or service. Read from the store once, then served from memory;
+   * once `CURRENT_TTL_MS` old it is re-read in the background while requests are answered from
+   * memory — unless it is older than `CURRENT_MAX_STALE_MS` (after quiet traffic), when a request
+   * waits for the re-read (at most `CURRENT_TTL_MS`, then the known version). So a switch of the
+   * current version (rollback, `--make-current`) is seen within about a second under traffic, and
+   * by the first request after a quiet spell. A failed re-read keeps the known version and is
+   * retried a second later; one that never answers is replaced after `CURRENT_MAX_STALE_MS`.
    */
   private async currentOf(
     kind: 'view' | 'service',
@@ -106,27 +120,53 @@ export class Catalog {
   ): Promise<string | undefined> {
     const id = `${kind}:${name}`;
     const hit = this.currents.get(id);
-    if (hit !== undefined) {
-      if (!hit.refreshing && this.clock() - hit.at >= CURRENT_TTL_MS) {
-        hit.refreshing = true;
-        this.online.current(kind, name).then(
-          (v) =>
-            this.currents.set(id, {
-              version: v ?? fallback ?? hit.version,
-              at: this.clock(),
-              refreshing: false,
-            }),
-          // Store unreachable: keep serving the known version; the next request retries.
-          () => {
-            hit.refreshing = false;
-          },
-        );
-      }
-      return hit.version;
+    if (hit === undefined) {
+      const v = (await this.online.current(kind, name)) ?? fallback;
+      if (v !== undefined) this.currents.set(id, current(v, this.clock()));
+      return v;
     }
-    const v = (await this.online.current(kind, name)) ?? fallback;
-    if (v !== undefined) this.currents.set(id, { version: v, at: this.clock(), refreshing: false });
-    return v;
+    const now = this.clock();
+    const age = now - hit.at;
+    if (age < CURRENT_TTL_MS) return hit.version;
+    let read = hit.reading;
+    if (read === undefined || now - hit.readSince >= CURRENT_MAX_STALE_MS)
+      read = this.reread(id, kind, name, fallback, hit);
+    if (age < CURRENT_MAX_STALE_MS) return hit.version;
+    let timer: NodeJS.Timeout | undefined;
+    const known = new Promise<string>((resolve) => {
+      timer = setTimeout(() => resolve(hit.version), CURRENT_TTL_MS);
+    });
+    return Promise.race([read, known]).finally(() => clearTimeout(timer));
+  }
+
+  /** Re-reads a current pointer; resolves to the version to serve (the known one on failure). */
+  private reread(
+    id: string,
+    kind: 'view' | 'service',
+    name: string,
+    fallback: string | undefined,
+    hit: Current,
+  ): Promise<string> {
+    hit.readSince = this.clock();
+    const read = Promise.resolve()
+      .then(() => this.online.current(kind, name))
+      .then(
+        (v) => {
+          const version = v ?? fallback ?? hit.version;
+          if (this.currents.get(id) === hit) this.currents.set(id, current(version, this.clock()));
+          return version;
+        },
+        // Store unreachable: keep serving the known version, and try again a second later.
+        () => {
+          if (hit.reading === read) {
+            hit.at = this.clock();
+            hit.reading = undefined;
+          }
+          return hit.version;
+        },
+      );
+    hit.reading = read;
+    return read;
   }
 
   /** The view at `version` (default: current). 404 for an unknown view or version. */
@@ -188,12 +228,14 @@ export class Catalog {
   select(view: ServedView, features: readonly string[] | undefined): readonly FeatureIR[] {
     if (features === undefined || features.length === 0) return view.features;
     // The same list gives the same array, so the reader's per-selection cache (positions, key
-    // texts) serves repeated `?features=` requests too; bounded per view.
+    // texts) serves repeated `?features=` requests too. Bounded per view: at most 256 lists, each
+    // no longer than the view's feature list (a longer one repeats names and is not kept).
     let known = selections.get(view);
     if (known === undefined)
       selections.set(view, (known = new Map<string, readonly FeatureIR[]>()));
-    const id = features.join('\u0000');
-    const hit = known.get(id);
+    const cacheable = features.length <= view.features.length;
+    const id = cacheable ? JSON.stringify(features) : '';
+    const hit = cacheable ? known.get(id) : undefined;
     if (hit !== undefined) return hit;
     // A name asked twice is answered once (a JSON object has one member per name).
     const selected = [...new Set(features)].map((name) => {
@@ -207,8 +249,10 @@ export class Catalog {
       }
       return f;
     });
-    if (known.size >= MAX_SELECTIONS_PER_VIEW) known.clear();
-    known.set(id, selected);
+    if (cacheable) {
+      if (known.size >= MAX_SELECTIONS_PER_VIEW) known.clear();
+      known.set(id, selected);
+    }
     return selected;
   }
 

@@ -32,8 +32,9 @@ const servicePlans = new WeakMap<CompiledService, ServicePlan>();
 /**
  * A selection of a view's features (the view's own list, or one from `?features=`) and what
  * reading a stored vector for it needs: each feature's position by name, and the JSON text of
- * `"name":` for responses written without objects. Cached per selection array (a view keeps its
- * list; a `?features=` list is new per request and simply not found again).
+ * `"name":` for responses written without objects. Cached per selection array: a view keeps its
+ * list, `Catalog.select` returns the same array for the same `?features=` list, and a service
+ * plan keeps one per view it reads.
  */
 class Selection {
   readonly positions: ReadonlyMap<string, number>;

@@ -25,6 +25,16 @@ describe('loadConfig: serving reads on a single Redis', () => {
     expect(() => loadConfig({ REDIS_URL: 'redis://a:1,unix:///run/redis.sock' })).toThrow(
       /one socket file/,
     );
-    expect(() => loadConfig({ REDIS_URL: 'unix://' })).toThrow(/one socket file/);
+    for (const bad of [
+      'unix://',
+      'unix://tmp/r.sock',
+      'unix:///tmp/r.sock?db=2',
+      'unix://user:pw@localhost/tmp/r.sock',
+      'redis://a:7000,UNIX:///x',
+    ])
+      expect(() => loadConfig({ REDIS_URL: bad }), bad).toThrow(/one socket file/);
+    expect(loadConfig({ REDIS_URL: 'UNIX:///run/redis.sock' }).redisUrl).toBe(
+      'UNIX:///run/redis.sock',
+    );
   });
 });

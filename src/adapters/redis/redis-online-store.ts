@@ -54,7 +54,7 @@ export function connectRedis(url: string, options: RedisOptions = {}): Client {
     ...options,
   };
   const only = urls[0] ?? 'redis://127.0.0.1:6379';
-  if (urls.length === 1 && only.startsWith('unix:')) {
+  if (urls.length === 1 && /^unix:/i.test(only)) {
     return new Redis({ ...base, path: decodeURIComponent(new URL(only).pathname) });
   }
   if (urls.length > 1) {

@@ -60,22 +60,60 @@ describe('Catalog: the current version', () => {
     expect(store.reads).toBe(2);
   });
 
-  it('keeps serving the known version while the store cannot be read', async () => {
+  it('keeps serving the known version while the store cannot be read, retrying once a second', async () => {
     const store = new CountingStore();
     await store.register('view', v1.name, v1.version, v1.ir, true);
     let now = 0;
     const catalog = new Catalog(store, [v1.ir], [], () => now);
     await catalog.view(v1.name);
     store.failing = true;
-    now += 5_000;
+    now += 1_500;
     expect((await catalog.view(v1.name)).version).toBe(v1.version);
     await tick();
-    expect((await catalog.view(v1.name)).version).toBe(v1.version);
-    expect(store.reads).toBe(3); // the first read, then one failed refresh per stale request
-    store.failing = false;
-    await store.register('view', v2.name, v2.version, v2.ir, true);
+    // The failed re-read counts as a read: no retry within the next second…
+    for (let i = 0; i < 100; i++) expect((await catalog.view(v1.name)).version).toBe(v1.version);
+    expect(store.reads).toBe(2);
+    // …then one more.
+    now += 1_000;
     await catalog.view(v1.name);
     await tick();
+    expect(store.reads).toBe(3);
+    store.failing = false;
+    await store.register('view', v2.name, v2.version, v2.ir, true);
+    now += 1_000;
+    await catalog.view(v1.name);
+    await tick();
+    expect((await catalog.view(v1.name)).version).toBe(v2.version);
+  });
+
+  it('after a quiet spell, the first request waits for the re-read and sees a switch', async () => {
+    const store = new CountingStore();
+    await store.register('view', v1.name, v1.version, v1.ir, true);
+    let now = 0;
+    const catalog = new Catalog(store, [v1.ir], [], () => now);
+    await catalog.view(v1.name);
+    await store.register('view', v2.name, v2.version, v2.ir, true);
+    now += 3_600_000;
+    expect((await catalog.view(v1.name)).version).toBe(v2.version);
+  });
+
+  it('gives up on a re-read that never answers and starts another', async () => {
+    const store = new CountingStore();
+    await store.register('view', v1.name, v1.version, v1.ir, true);
+    let now = 0;
+    const catalog = new Catalog(store, [v1.ir], [], () => now);
+    await catalog.view(v1.name);
+    let hang = true;
+    const original = store.current.bind(store);
+    store.current = (kind, name) =>
+      hang ? new Promise<string | null>(() => undefined) : original(kind, name);
+    now += 1_500;
+    expect((await catalog.view(v1.name)).version).toBe(v1.version); // starts the hung read
+    now += 2_000;
+    expect((await catalog.view(v1.name)).version).toBe(v1.version); // still within 5 s of it
+    hang = false;
+    await store.register('view', v2.name, v2.version, v2.ir, true);
+    now += 3_500; // the hung read is 5.5 s old: replaced, and the pointer 7 s old: awaited
     expect((await catalog.view(v1.name)).version).toBe(v2.version);
   });
 });
@@ -86,11 +124,30 @@ describe('Catalog.select', () => {
     await store.register('view', v1.name, v1.version, v1.ir, true);
     const catalog = new Catalog(store, [v1.ir], []);
     const view = await catalog.view(v1.name);
-    const a = catalog.select(view, ['n', 'n']);
-    expect(a.map((f) => f.name)).toEqual(['n']);
-    expect(catalog.select(view, ['n', 'n'])).toBe(a);
-    expect(catalog.select(view, ['n'])).not.toBe(a);
+    const a = catalog.select(view, ['n']);
+    expect(catalog.select(view, ['n'])).toBe(a);
+    expect(catalog.select(view, ['n', 'n']).map((f) => f.name)).toEqual(['n']);
     expect(catalog.select(view, undefined)).toBe(view.features);
     expect(() => catalog.select(view, ['nope'])).toThrow(/no feature 'nope'/);
+  });
+
+  it('keeps no list longer than the view has features, and no two lists under one key', async () => {
+    const store = new MemoryOnlineStore();
+    const two = compileView(
+      featureView('catalog_two', {
+        entity: acct,
+        source: src,
+        features: (f) => ({ a: f.count().over('1m'), b: f.count().over('5m') }),
+      }),
+    );
+    const catalog = new Catalog(store, [two.ir], []);
+    const view = await catalog.view(two.name, two.version);
+    // Repeats beyond the view's size are answered but not remembered (no unbounded keys).
+    const long = Array.from({ length: 1_000 }, () => 'a');
+    expect(catalog.select(view, long).map((f) => f.name)).toEqual(['a']);
+    expect(catalog.select(view, long)).not.toBe(catalog.select(view, long));
+    // A name containing the old separator is not another list's key.
+    expect(catalog.select(view, ['a', 'b']).map((f) => f.name)).toEqual(['a', 'b']);
+    expect(() => catalog.select(view, ['a\u0000b'])).toThrow("no feature 'a\u0000b'");
   });
 });
