@@ -71,7 +71,7 @@ export async function startServing(
         };
   const tokensFile = process.env.FS_SERVE_TOKENS_FILE;
   const api = new ServingApi({
-    reader: new FeatureReader(online, catalog),
+    reader: new FeatureReader(online, catalog, Date.now, metrics.storeRead),
     auth: tokensFile === undefined || tokensFile === '' ? new Auth([]) : Auth.fromFile(tokensFile),
     push,
     sources: [...producers.keys()],

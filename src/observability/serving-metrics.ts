@@ -1,6 +1,6 @@
 /**
- * Prometheus metrics of the serving API: request latency per route and status, errors. Exposed
- * on the API's own `GET /metrics`.
+ * Prometheus metrics of the serving API: request latency per route and status, errors, Redis read
+ * time. Exposed on the API's own `GET /metrics`.
  */
 import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { ServingObserver } from '../serving/http-api.js';
@@ -8,6 +8,7 @@ import type { ServingObserver } from '../serving/http-api.js';
 export const SERVING_METRICS = {
   requestSeconds: 'featurestream_serving_request_seconds',
   errors: 'featurestream_serving_errors_total',
+  redisSeconds: 'featurestream_serving_redis_seconds',
 } as const;
 
 /** 100 µs … 1 s: the API's latency budget lives in the sub-millisecond buckets. */
@@ -19,6 +20,7 @@ export class ServingMetrics {
   readonly registry = new Registry();
   private readonly latency: Histogram<'route' | 'status'>;
   private readonly errors: Counter<'route' | 'status'>;
+  private readonly redis: Histogram;
 
   constructor(options: { defaultMetrics?: boolean } = {}) {
     this.latency = new Histogram({
@@ -34,6 +36,12 @@ export class ServingMetrics {
       labelNames: ['route', 'status'],
       registers: [this.registry],
     });
+    this.redis = new Histogram({
+      name: SERVING_METRICS.redisSeconds,
+      help: 'Online-store (Redis) read time of a request (one pipelined round trip), seconds',
+      buckets: [...SERVING_BUCKETS],
+      registers: [this.registry],
+    });
     if (options.defaultMetrics !== false)
       collectDefaultMetrics({ register: this.registry, prefix: 'featurestream_serving_' });
   }
@@ -44,6 +52,11 @@ export class ServingMetrics {
       this.latency.observe(labels, seconds);
       if (status >= 400) this.errors.inc(labels);
     },
+  };
+
+  /** For `FeatureReader`: each online-store read's duration. */
+  readonly storeRead = (seconds: number): void => {
+    this.redis.observe(seconds);
   };
 
   text(): Promise<string> {

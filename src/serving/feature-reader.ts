@@ -99,12 +99,20 @@ export function checkEntity(entity: unknown): string {
  * Reads feature vectors from the online store: one store round trip per call (pipelined), values
  * decoded to JSON types, results in request order.
  */
+/** Told the duration (seconds) of each online-store read a request makes (one round trip). */
+export type StoreReadObserver = (seconds: number) => void;
+
 export class FeatureReader {
   constructor(
     private readonly online: OnlineStore,
     readonly catalog: Catalog,
     private readonly clock: () => number = Date.now,
+    private readonly onRead?: StoreReadObserver,
   ) {}
+
+  private readDone(started: number): void {
+    this.onRead?.((performance.now() - started) / 1000);
+  }
 
   /**
    * One entity's response (`GET /v1/features/{view}/{entity}`) as JSON text —
@@ -121,7 +129,10 @@ export class FeatureReader {
   ): Promise<string> {
     const view = await this.catalog.view(viewName, version);
     const selected = this.catalog.select(view, features);
-    const [hash] = await this.online.readVectors(view.name, view.version, [checkEntity(entity)]);
+    const key = checkEntity(entity);
+    const started = performance.now();
+    const [hash] = await this.online.readVectors(view.name, view.version, [key]);
+    this.readDone(started);
     const head = `{"view":${JSON.stringify(view.name)},"version":${JSON.stringify(view.version)},`;
     return `${head}${this.entityFields(selected, entity, hash ?? null, this.clock())}}`;
   }
@@ -175,9 +186,11 @@ export class FeatureReader {
         entities: r.entities.map(checkEntity),
       });
     }
+    const started = performance.now();
     const hashes = await this.online.readMany(
       plans.map((p) => ({ view: p.view.name, version: p.view.version, keys: p.entities })),
     );
+    this.readDone(started);
     return { plans, hashes };
   }
 
@@ -232,6 +245,7 @@ export class FeatureReader {
         return checkEntity(joinKey(parts));
       }),
     );
+    const started = performance.now();
     const hashes = await this.online.readMany(
       plan.groups.map((g, i) => ({
         view: g.view.name,
@@ -239,6 +253,7 @@ export class FeatureReader {
         keys: keysOf[i] ?? [],
       })),
     );
+    this.readDone(started);
     const texts = rows.map(() => plan.empty.slice());
     plan.groups.forEach((g, gi) => {
       const sel = selectionOf(g.features);

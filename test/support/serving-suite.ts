@@ -9,6 +9,7 @@ import type { ViewIR } from '../../src/core/topology/ir.js';
 import type { OnlineStore } from '../../src/ports/online-store.js';
 import { Auth } from '../../src/serving/auth.js';
 import { Catalog } from '../../src/serving/catalog.js';
+import { ServingMetrics } from '../../src/observability/serving-metrics.js';
 import { FeatureReader } from '../../src/serving/feature-reader.js';
 import { ServingApi } from '../../src/serving/http-api.js';
 
@@ -34,8 +35,11 @@ export function servingSuite(setup: () => Promise<ServingFixture>): void {
     const catalog = new Catalog(fx.online, [fx.view], [fx.service]);
     await catalog.registerServices();
     const pushed: unknown[][] = [];
+    const metrics = new ServingMetrics({ defaultMetrics: false });
     const api = new ServingApi({
-      reader: new FeatureReader(fx.online, catalog),
+      reader: new FeatureReader(fx.online, catalog, Date.now, metrics.storeRead),
+      observer: metrics.observer,
+      metrics: () => metrics.text(),
       auth: new Auth(
         withAuth
           ? [
@@ -60,6 +64,40 @@ export function servingSuite(setup: () => Promise<ServingFixture>): void {
     const srv = await api.listen(0, '127.0.0.1');
     return { base: `http://127.0.0.1:${srv.port}`, fx, close: () => srv.close(), pushed };
   };
+
+  it('/metrics: request latency per route and status, errors, Redis read time', async () => {
+    const s = await start(false);
+    try {
+      const [key] = [...s.fx.entities][0] ?? [''];
+      const view = s.fx.view.name;
+      expect((await fetch(`${s.base}/v1/features/${view}/${encodeURIComponent(key)}`)).status).toBe(
+        200,
+      );
+      const batch = await fetch(`${s.base}/v1/features`, {
+        method: 'POST',
+        body: JSON.stringify({ requests: [{ view, entities: [key, 'nobody'] }] }),
+      });
+      expect(batch.status).toBe(200);
+      expect((await fetch(`${s.base}/v1/features/no_such_view/x`)).status).toBe(404);
+      const text = await (await fetch(`${s.base}/metrics`)).text();
+      const sample = (name: string): number =>
+        Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(text)?.[1] ?? Number.NaN);
+      // One store read per answered request (the 404 never reads).
+      expect(sample('featurestream_serving_redis_seconds_count')).toBe(2);
+      expect(sample('featurestream_serving_redis_seconds_sum')).toBeGreaterThan(0);
+      expect(text).toMatch(
+        /featurestream_serving_request_seconds_count\{route="get_features",status="200"\} 1/,
+      );
+      expect(text).toMatch(
+        /featurestream_serving_request_seconds_count\{route="post_features",status="200"\} 1/,
+      );
+      expect(text).toMatch(
+        /featurestream_serving_errors_total\{route="get_features",status="404"\} 1/,
+      );
+    } finally {
+      await s.close();
+    }
+  });
 
   it('GET one entity: values, asOf, version, staleness; ?features selects; ?version pins', async () => {
     const s = await start(false);
