@@ -8,9 +8,9 @@
  *
  * Kept lean so it does not take the CPU the measured server needs (this machine has 2 cores for
  * the server, Redis and this process):
- * - HTTP goes over plain keep-alive sockets with pre-built request text and a minimal response
- *   reader (status line + content-length), one request in flight per connection — no
- *   `http.request` objects per call.
+ * - HTTP and Redis go over plain keep-alive sockets with pre-built request text and a minimal
+ *   response reader (HTTP: status line + content-length; Redis: complete RESP replies counted),
+ *   one request in flight per connection — no `http.request` or client command objects per call.
  * - The open loop wakes on a 1 ms timer and releases every request due by then (at 10k req/s,
  *   ten per tick) instead of spinning the event loop. Latency counts from the release: a
  *   request that waits for a free connection (all busy: the server is behind) waits on the
@@ -46,26 +46,25 @@ let seq = Math.floor(Math.random() * o.entities);
 /** Sends one request; calls `done(ok)` once its whole response has arrived. */
 type Send = (done: (ok: boolean) => void) => void;
 
-const CRLF2 = Buffer.from('\r\n\r\n');
-
 /**
- * One keep-alive HTTP/1.1 connection with one request in flight: reads the status line and
- * `content-length` of each response and waits for that many body bytes.
+ * Where the response at the start of `buf` ends and whether it succeeded; undefined while `buf`
+ * does not hold all of it yet.
  */
-class HttpConnection {
-  private readonly socket: Socket;
+type ResponseEnd = (buf: Buffer) => { end: number; ok: boolean } | undefined;
+
+/** One keep-alive connection with one request in flight; `responseEnd` reads the protocol. */
+class Connection {
   private buf: Buffer = Buffer.alloc(0);
   private done: ((ok: boolean) => void) | undefined;
 
   constructor(
-    port: number,
-    host: string,
-    private readonly onFree: (c: HttpConnection) => void,
+    private readonly socket: Socket,
+    private readonly responseEnd: ResponseEnd,
+    private readonly onFree: (c: Connection) => void,
   ) {
-    this.socket = connect({ port, host, noDelay: true });
-    this.socket.on('data', (d: Buffer) => this.read(d));
-    this.socket.on('error', (err) => this.fail(err));
-    this.socket.on('close', () => this.fail(new Error('connection closed')));
+    socket.on('data', (d: Buffer) => this.read(d));
+    socket.on('error', (err) => this.fail(err));
+    socket.on('close', () => this.fail(new Error('connection closed')));
   }
 
   send(request: string, done: (ok: boolean) => void): void {
@@ -75,21 +74,12 @@ class HttpConnection {
 
   private read(d: Buffer): void {
     this.buf = this.buf.length === 0 ? d : Buffer.concat([this.buf, d]);
-    const headEnd = this.buf.indexOf(CRLF2);
-    if (headEnd < 0) return;
-    const head = this.buf.toString('latin1', 0, headEnd);
-    const m = /\r\ncontent-length:\s*(\d+)/i.exec(head);
-    if (m === null) {
-      this.fail(new Error('response without content-length'));
-      return;
-    }
-    const end = headEnd + 4 + Number(m[1]);
-    if (this.buf.length < end) return;
-    const ok = head.startsWith('HTTP/1.1 200');
-    this.buf = this.buf.length === end ? Buffer.alloc(0) : this.buf.subarray(end);
+    const r = this.responseEnd(this.buf);
+    if (r === undefined) return;
+    this.buf = this.buf.length === r.end ? Buffer.alloc(0) : this.buf.subarray(r.end);
     const done = this.done;
     this.done = undefined;
-    done?.(ok);
+    done?.(r.ok);
     this.onFree(this);
   }
 
@@ -107,46 +97,32 @@ class HttpConnection {
   }
 }
 
-/** Requests wait here for a free connection (FIFO). */
-const waiting: { request: string; done: (ok: boolean) => void }[] = [];
-let waitHead = 0;
-const connections: HttpConnection[] = [];
+const connections: Connection[] = [];
 
-function httpSender(): Send {
-  const u = new URL(o.url);
-  const free: HttpConnection[] = [];
-  const onFree = (c: HttpConnection): void => {
+/**
+ * `concurrency` connections; a request goes to a free one, or waits (FIFO) for the next to
+ * free up — so when the target is behind, the wait shows in the latency.
+ */
+function pool(open: () => Socket, responseEnd: ResponseEnd, build: () => string): Send {
+  const free: Connection[] = [];
+  const waiting: { request: string; done: (ok: boolean) => void }[] = [];
+  let waitHead = 0;
+  const onFree = (c: Connection): void => {
     if (waitHead < waiting.length) {
-      const next = waiting[waitHead];
+      const next = waiting[waitHead] as { request: string; done: (ok: boolean) => void };
       waiting[waitHead++] = undefined as never;
       if (waitHead === waiting.length) {
         waiting.length = 0;
         waitHead = 0;
       }
-      if (next !== undefined) c.send(next.request, next.done);
+      c.send(next.request, next.done);
     } else free.push(c);
   };
   for (let i = 0; i < o.concurrency; i++) {
-    const c = new HttpConnection(Number(u.port), u.hostname, onFree);
+    const c = new Connection(open(), responseEnd, onFree);
     connections.push(c);
     free.push(c);
   }
-  const host = `Host: ${u.host}\r\n`;
-  const serviceRequest = (): string => {
-    const rows = Array.from({ length: o.batch }, () => `{"card_id":"${entity(seq++)}"}`);
-    const body = `{"entities":[${rows.join(',')}]}`;
-    return `POST /v1/feature-services/${o.service ?? ''} HTTP/1.1\r\n${host}content-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`;
-  };
-  const build =
-    o.service !== undefined
-      ? serviceRequest
-      : o.batch === 1
-        ? (): string => `GET /v1/features/${o.view}/${entity(seq++)} HTTP/1.1\r\n${host}\r\n`
-        : (): string => {
-            const entities = Array.from({ length: o.batch }, () => entity(seq++));
-            const body = JSON.stringify({ requests: [{ view: o.view, entities }] });
-            return `POST /v1/features HTTP/1.1\r\n${host}content-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`;
-          };
   return (done) => {
     const request = build();
     const c = free.pop();
@@ -155,72 +131,48 @@ function httpSender(): Send {
   };
 }
 
-/**
- * One Redis connection speaking RESP directly, with one request (a pipeline of `batch`
- * HGETALLs) in flight: the command bytes are built per request and the reply reader only
- * counts complete replies (array header, then each bulk string skipped by its length). A
- * general client (ioredis) allocated ~13 KB per lookup in this process and its collections
- * paused the generator for 5–11 ms every ~75 ms at 10k req/s — the "floor" then measured the
- * generator's own GC.
- */
-class RedisConnection {
-  private readonly socket: Socket;
-  private buf: Buffer = Buffer.alloc(0);
-  private pending = 0;
-  private failed = false;
-  private done: ((ok: boolean) => void) | undefined;
+const CRLF = Buffer.from('\r\n');
+const CRLF2 = Buffer.from('\r\n\r\n');
 
-  constructor(
-    url: string,
-    private readonly onFree: (c: RedisConnection) => void,
-  ) {
-    if (url.startsWith('unix:')) this.socket = connect({ path: new URL(url).pathname });
-    else {
-      const u = new URL(url);
-      this.socket = connect({ port: Number(u.port || 6379), host: u.hostname, noDelay: true });
-    }
-    this.socket.on('data', (d: Buffer) => this.read(d));
-    this.socket.on('error', (err) => this.fail(err));
-    this.socket.on('close', () => this.fail(new Error('connection closed')));
+/** An HTTP/1.1 response: status line and headers, then `content-length` body bytes. */
+const httpResponseEnd: ResponseEnd = (buf) => {
+  const headEnd = buf.indexOf(CRLF2);
+  if (headEnd < 0) return undefined;
+  const head = buf.toString('latin1', 0, headEnd);
+  const m = /\r\ncontent-length:\s*(\d+)/i.exec(head);
+  if (m === null) {
+    process.stderr.write('load generator: response without content-length\n');
+    return { end: buf.length, ok: false };
   }
+  const end = headEnd + 4 + Number(m[1]);
+  return buf.length < end ? undefined : { end, ok: head.startsWith('HTTP/1.1 200') };
+};
 
-  send(request: string, replies: number, done: (ok: boolean) => void): void {
-    this.done = done;
-    this.pending = replies;
-    this.failed = false;
-    this.socket.write(request);
-  }
-
-  private read(d: Buffer): void {
-    this.buf = this.buf.length === 0 ? d : Buffer.concat([this.buf, d]);
-    let at = 0;
-    while (this.pending > 0) {
-      const end = replyEnd(this.buf, at);
-      if (end < 0) break;
-      if (this.buf[at] === 0x2d) this.failed = true; // '-': an error reply
-      at = end;
-      this.pending--;
-    }
-    this.buf = at === this.buf.length ? Buffer.alloc(0) : this.buf.subarray(at);
-    if (this.pending > 0) return;
-    const done = this.done;
-    this.done = undefined;
-    done?.(!this.failed);
-    this.onFree(this);
-  }
-
-  private fail(err: Error): void {
-    const done = this.done;
-    this.done = undefined;
-    if (done !== undefined) {
-      process.stderr.write(`load generator: ${err.message}\n`);
-      done(false);
-    }
-  }
-
-  close(): void {
-    this.socket.destroy();
-  }
+function httpSender(): Send {
+  const u = new URL(o.url);
+  const host = `Host: ${u.host}\r\n`;
+  const post = (path: string, body: string): string =>
+    `POST ${path} HTTP/1.1\r\n${host}content-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`;
+  const build =
+    o.service !== undefined
+      ? (): string => {
+          const rows = Array.from({ length: o.batch }, () => `{"card_id":"${entity(seq++)}"}`);
+          return post(
+            `/v1/feature-services/${o.service ?? ''}`,
+            `{"entities":[${rows.join(',')}]}`,
+          );
+        }
+      : o.batch === 1
+        ? (): string => `GET /v1/features/${o.view}/${entity(seq++)} HTTP/1.1\r\n${host}\r\n`
+        : (): string => {
+            const entities = Array.from({ length: o.batch }, () => entity(seq++));
+            return post('/v1/features', JSON.stringify({ requests: [{ view: o.view, entities }] }));
+          };
+  return pool(
+    () => connect({ port: Number(u.port), host: u.hostname, noDelay: true }),
+    httpResponseEnd,
+    build,
+  );
 }
 
 /** End offset of the RESP reply starting at `at`, or -1 when `buf` does not hold all of it yet. */
@@ -239,34 +191,40 @@ function replyEnd(buf: Buffer, at: number): number {
   return p;
 }
 
-const CRLF = Buffer.from('\r\n');
-const redisConnections: RedisConnection[] = [];
-
+/**
+ * Redis spoken directly: a request is a pipeline of `batch` HGETALLs, and its response ends
+ * after `batch` complete replies (counted, not decoded; an error reply fails it). A general
+ * client (ioredis) allocated ~13 KB per lookup in this process and its collections paused the
+ * generator for 5–11 ms every ~75 ms at 10k req/s — the "floor" then measured the generator's
+ * own GC.
+ */
 function redisSender(): Send {
-  const free: RedisConnection[] = [];
-  const waitingRedis: { request: string; done: (ok: boolean) => void }[] = [];
-  const onFree = (c: RedisConnection): void => {
-    const next = waitingRedis.shift();
-    if (next !== undefined) c.send(next.request, o.batch, next.done);
-    else free.push(c);
+  const redisResponseEnd: ResponseEnd = (buf) => {
+    let at = 0;
+    let ok = true;
+    for (let i = 0; i < o.batch; i++) {
+      if (buf[at] === 0x2d) ok = false; // '-': an error reply
+      at = replyEnd(buf, at);
+      if (at < 0) return undefined;
+    }
+    return { end: at, ok };
   };
-  for (let i = 0; i < o.concurrency; i++) {
-    const c = new RedisConnection(o.url, onFree);
-    redisConnections.push(c);
-    free.push(c);
-  }
   const prefix = `fs:${o.view}:${o.version}:`;
   const hgetall = (e: string): string => {
     const key = prefix + e;
     return `*2\r\n$7\r\nHGETALL\r\n$${Buffer.byteLength(key)}\r\n${key}\r\n`;
   };
-  return (done) => {
+  const build = (): string => {
     let request = '';
     for (let i = 0; i < o.batch; i++) request += hgetall(entity(seq++));
-    const c = free.pop();
-    if (c !== undefined) c.send(request, o.batch, done);
-    else waitingRedis.push({ request, done });
+    return request;
   };
+  const open = (): Socket => {
+    if (o.url.startsWith('unix:')) return connect({ path: new URL(o.url).pathname });
+    const u = new URL(o.url);
+    return connect({ port: Number(u.port || 6379), host: u.hostname, noDelay: true });
+  };
+  return pool(open, redisResponseEnd, build);
 }
 
 const send = o.target === 'http' ? httpSender() : redisSender();
@@ -340,7 +298,6 @@ function closedLoop(): Promise<void> {
 await new Promise((r) => setTimeout(r, 200));
 await (o.mode === 'open' ? openLoop() : closedLoop());
 for (const c of connections) c.close();
-for (const c of redisConnections) c.close();
 latencies.sort((a, b) => a - b);
 const pct = (p: number): number =>
   latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))] ?? Number.NaN;
