@@ -34,87 +34,97 @@ class CountingStore extends MemoryOnlineStore {
 
 const tick = (): Promise<void> => new Promise((res) => setImmediate(res));
 
+/**
+ * A catalog over a counting store whose current version is v1, already read once, with a clock
+ * the test moves; `current()` is the version a request gets, `rollForward()` makes v2 current.
+ */
+async function servingV1(): Promise<{
+  store: CountingStore;
+  advance(ms: number): void;
+  current(): Promise<string>;
+  rollForward(): Promise<void>;
+}> {
+  const store = new CountingStore();
+  await store.register('view', v1.name, v1.version, v1.ir, true);
+  let now = 1_000_000;
+  const catalog = new Catalog(store, [v1.ir], [], () => now);
+  const current = async (): Promise<string> => (await catalog.view(v1.name)).version;
+  expect(await current()).toBe(v1.version);
+  return {
+    store,
+    advance: (ms) => {
+      now += ms;
+    },
+    current,
+    rollForward: () => store.register('view', v2.name, v2.version, v2.ir, true),
+  };
+}
+
 describe('Catalog: the current version', () => {
   it('is read once, then served from memory and refreshed in the background after a second', async () => {
-    const store = new CountingStore();
-    await store.register('view', v1.name, v1.version, v1.ir, true);
-    let now = 1_000_000;
-    const catalog = new Catalog(store, [v1.ir], [], () => now);
-    expect((await catalog.view(v1.name)).version).toBe(v1.version);
-    expect(store.reads).toBe(1);
+    const c = await servingV1();
+    expect(c.store.reads).toBe(1);
 
     // A rollforward to v2: not seen within the second, and no request reads the store meanwhile.
-    await store.register('view', v2.name, v2.version, v2.ir, true);
-    now += 999;
-    expect((await catalog.view(v1.name)).version).toBe(v1.version);
-    expect(store.reads).toBe(1);
+    await c.rollForward();
+    c.advance(999);
+    expect(await c.current()).toBe(v1.version);
+    expect(c.store.reads).toBe(1);
 
     // Once stale, the request is still answered from memory and one refresh starts…
-    now += 1;
-    expect((await catalog.view(v1.name)).version).toBe(v1.version);
-    expect((await catalog.view(v1.name)).version).toBe(v1.version);
-    expect(store.reads).toBe(2);
+    c.advance(1);
+    expect(await c.current()).toBe(v1.version);
+    expect(await c.current()).toBe(v1.version);
+    expect(c.store.reads).toBe(2);
     // …and the next request sees the switch.
     await tick();
-    expect((await catalog.view(v1.name)).version).toBe(v2.version);
-    expect(store.reads).toBe(2);
+    expect(await c.current()).toBe(v2.version);
+    expect(c.store.reads).toBe(2);
   });
 
   it('keeps serving the known version while the store cannot be read, retrying once a second', async () => {
-    const store = new CountingStore();
-    await store.register('view', v1.name, v1.version, v1.ir, true);
-    let now = 0;
-    const catalog = new Catalog(store, [v1.ir], [], () => now);
-    await catalog.view(v1.name);
-    store.failing = true;
-    now += 1_500;
-    expect((await catalog.view(v1.name)).version).toBe(v1.version);
+    const c = await servingV1();
+    c.store.failing = true;
+    c.advance(1_500);
+    expect(await c.current()).toBe(v1.version);
     await tick();
     // The failed re-read counts as a read: no retry within the next second…
-    for (let i = 0; i < 100; i++) expect((await catalog.view(v1.name)).version).toBe(v1.version);
-    expect(store.reads).toBe(2);
+    for (let i = 0; i < 100; i++) expect(await c.current()).toBe(v1.version);
+    expect(c.store.reads).toBe(2);
     // …then one more.
-    now += 1_000;
-    await catalog.view(v1.name);
+    c.advance(1_000);
+    await c.current();
     await tick();
-    expect(store.reads).toBe(3);
-    store.failing = false;
-    await store.register('view', v2.name, v2.version, v2.ir, true);
-    now += 1_000;
-    await catalog.view(v1.name);
+    expect(c.store.reads).toBe(3);
+    c.store.failing = false;
+    await c.rollForward();
+    c.advance(1_000);
+    await c.current();
     await tick();
-    expect((await catalog.view(v1.name)).version).toBe(v2.version);
+    expect(await c.current()).toBe(v2.version);
   });
 
   it('after a quiet spell, the first request waits for the re-read and sees a switch', async () => {
-    const store = new CountingStore();
-    await store.register('view', v1.name, v1.version, v1.ir, true);
-    let now = 0;
-    const catalog = new Catalog(store, [v1.ir], [], () => now);
-    await catalog.view(v1.name);
-    await store.register('view', v2.name, v2.version, v2.ir, true);
-    now += 3_600_000;
-    expect((await catalog.view(v1.name)).version).toBe(v2.version);
+    const c = await servingV1();
+    await c.rollForward();
+    c.advance(3_600_000);
+    expect(await c.current()).toBe(v2.version);
   });
 
   it('gives up on a re-read that never answers and starts another', async () => {
-    const store = new CountingStore();
-    await store.register('view', v1.name, v1.version, v1.ir, true);
-    let now = 0;
-    const catalog = new Catalog(store, [v1.ir], [], () => now);
-    await catalog.view(v1.name);
+    const c = await servingV1();
     let hang = true;
-    const original = store.current.bind(store);
-    store.current = (kind, name) =>
+    const original = c.store.current.bind(c.store);
+    c.store.current = (kind, name) =>
       hang ? new Promise<string | null>(() => undefined) : original(kind, name);
-    now += 1_500;
-    expect((await catalog.view(v1.name)).version).toBe(v1.version); // starts the hung read
-    now += 2_000;
-    expect((await catalog.view(v1.name)).version).toBe(v1.version); // still within 5 s of it
+    c.advance(1_500);
+    expect(await c.current()).toBe(v1.version); // starts the hung read
+    c.advance(2_000);
+    expect(await c.current()).toBe(v1.version); // still within 5 s of it
     hang = false;
-    await store.register('view', v2.name, v2.version, v2.ir, true);
-    now += 3_500; // the hung read is 5.5 s old: replaced, and the pointer 7 s old: awaited
-    expect((await catalog.view(v1.name)).version).toBe(v2.version);
+    await c.rollForward();
+    c.advance(3_500); // the hung read is 5.5 s old: replaced, and the pointer 7 s old: awaited
+    expect(await c.current()).toBe(v2.version);
   });
 });
 
