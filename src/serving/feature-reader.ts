@@ -215,19 +215,18 @@ export class FeatureReader {
   }
 
   /**
-   * `POST /v1/feature-services/{name}`'s response as JSON text — `{ service, version, features,
-   * vectors }` (the client's `ServiceResult`), one vector per entity row in the service's ref
-   * order — written from the stored pairs like `oneJson`: each view's vector is read once per row
-   * (one pass over its pairs), not searched once per ref.
+   * `POST /v1/feature-services/{name}`'s response as JSON text for the service as the catalog
+   * resolved it (`Catalog.service`) — `{ service, version, features, vectors }` (the client's
+   * `ServiceResult`), one vector per entity row in the service's ref order — written from the
+   * stored pairs like `oneJson`: each view's vector is read once per row (one pass over its
+   * pairs), not searched once per ref.
    */
   async serviceJson(
-    name: string,
+    svc: CompiledService,
     rows: readonly Record<string, unknown>[],
-    version?: string,
   ): Promise<string> {
     if (rows.length > MAX_ENTITIES_PER_CALL)
       throw badRequest('TOO_MANY_ENTITIES', `at most ${MAX_ENTITIES_PER_CALL} entities per call`);
-    const svc: CompiledService = await this.catalog.service(name, version);
     const plan = await this.servicePlan(svc);
     const keysOf = plan.groups.map(({ view: v }) =>
       rows.map((row, i) => {

@@ -214,11 +214,7 @@ export class ServingApi {
           }
           const svc = await o.reader.catalog.service(name, query?.get('version') ?? undefined);
           o.auth.checkRead(req.headers.authorization, [...new Set(svc.refs.map((r) => r.view))]);
-          sendText(
-            res,
-            200,
-            await o.reader.serviceJson(name, rows as Record<string, unknown>[], svc.version),
-          );
+          sendText(res, 200, await o.reader.serviceJson(svc, rows as Record<string, unknown>[]));
         } else if (kind === 'push' && parts.length === 4 && req.method === 'POST') {
           route = 'push';
           const source = decodeSegment(parts[3] ?? '');

@@ -185,9 +185,8 @@ describe('FeatureReader.oneJson, batchJson and serviceJson (responses written wi
             return service.refs.map((r) => e[r.feature]);
           }),
         }));
-        if (svc === undefined)
-          await expect(reader.serviceJson(service.name, rows)).rejects.toThrow();
-        else expect(parsed(await reader.serviceJson(service.name, rows))).toEqual(parsed(svc));
+        if (svc === undefined) await expect(reader.serviceJson(service, rows)).rejects.toThrow();
+        else expect(parsed(await reader.serviceJson(service, rows))).toEqual(parsed(svc));
       }),
       { numRuns: 500 },
     );
