@@ -120,12 +120,18 @@ function gc(): void {
   (globalThis as { gc?: () => void }).gc?.();
 }
 
+/** The JS heap plus ArrayBuffer memory (tile slabs live outside the JS heap). */
+function heapAndBuffers(): number {
+  const m = process.memoryUsage();
+  return m.heapUsed + m.arrayBuffers;
+}
+
 function run(view: CompiledView): Result {
   const plan = planView(view);
   const reader = new EventReader(view, plan.inputs);
   const rt = new PartitionRuntime(plan);
   gc();
-  const heapBefore = process.memoryUsage().heapUsed;
+  const heapBefore = heapAndBuffers();
   let ns = 0n;
   let rows = 0;
   let writes = 0;
@@ -166,7 +172,7 @@ function run(view: CompiledView): Result {
     ns += process.hrtime.bigint() - t0;
   }
   gc();
-  const heapAfter = process.memoryUsage().heapUsed;
+  const heapAfter = heapAndBuffers();
   let total = 0;
   for (const s of rt.entities.values()) total += encodeEntity(plan, s).length;
   const seconds = Number(ns) / 1e9;
@@ -188,7 +194,7 @@ function report(name: string, r: Result): void {
   console.log(
     `${name.padEnd(10)} ${Math.round(r.eventsPerS).toLocaleString('en-US').padStart(10)} events/s  ${r.nsPerEvent.toFixed(0).padStart(5)} ns/event  ` +
       `${r.historyRows.toLocaleString('en-US')} history rows  ${r.onlineWrites.toLocaleString('en-US')} online writes  ` +
-      `${r.entities.toLocaleString('en-US')} cards  ${r.stateBytesPerEntity.toFixed(0)} B state/card  heap +${r.heapGrowthMb.toFixed(0)} MB`,
+      `${r.entities.toLocaleString('en-US')} cards  ${r.stateBytesPerEntity.toFixed(0)} B state/card  heap+buffers +${r.heapGrowthMb.toFixed(0)} MB`,
   );
   console.log(
     `${''.padEnd(10)} time: ${Object.entries(r.phases)

@@ -180,7 +180,7 @@ export class SourceProcessor {
       const rt = new PartitionRuntime(slot.plan);
       rt.maxEventTime = maxEventTime;
       for (const { key, stored } of states[i] ?? [])
-        rt.install(decodeEntity(slot.plan, key, stored.state));
+        rt.install(decodeEntity(slot.plan, key, stored.state, rt.slabs));
       return rt;
     });
     this.partitions.set(partition, { maxEventTime, runtimes });

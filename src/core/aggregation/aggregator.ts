@@ -90,37 +90,37 @@ export interface Aggregator<IR = unknown> {
   decode(r: ByteReader): IR;
   /**
    * Present when the IR is a fixed number of doubles: tile series of this op then keep their
-   * tiles packed in one array of doubles (see `core/windowing/packed-tiles.ts`) instead of one
-   * heap object per tile. Running aggregates stay ordinary IRs.
+   * tiles in rings of one shared `Float64Array` (see `core/windowing/slab-series.ts`) instead of
+   * one heap object per tile. Running aggregates stay ordinary IRs.
    */
   readonly slots?: PackedSlots<IR>;
 }
 
 /**
- * The IR of an aggregator laid out as `width` doubles at `buf[off..off + width)` of a plain
- * array of doubles (V8 keeps such arrays unboxed, in one heap object). Each operation equals the
+ * The IR of an aggregator laid out as `width` doubles at `buf[off..off + width)` of a
+ * `Float64Array` (a tile slab). Each operation equals the
  * aggregator's own on the IR `load(buf, off)` would give — the same values and the same bytes
- * (`encode`), so packed and object tiles are interchangeable in state. `clear` and `decode` may
- * be called with `off + width` past the end of `buf` and then append.
+ * (`encode`), so packed and object tiles are interchangeable in state. The caller provides
+ * room: a typed array drops writes past its end.
  */
 export interface PackedSlots<IR = unknown> {
   readonly width: number;
   /** Writes `empty()`. */
-  clear(buf: number[], off: number): void;
+  clear(buf: Float64Array, off: number): void;
   /** `update` in place. */
-  update(buf: number[], off: number, value: Scalar, t: number): void;
+  update(buf: Float64Array, off: number, value: Scalar, t: number): void;
   /** A fresh IR holding the slot's value. */
-  load(buf: number[], off: number): IR;
+  load(buf: Float64Array, off: number): IR;
   /** `merge(acc, slot)`. */
-  mergeInto(acc: IR, buf: number[], off: number): IR;
+  mergeInto(acc: IR, buf: Float64Array, off: number): IR;
   /** `retract(acc, slot)`; present when the aggregator has `retract`. */
-  readonly retractFrom?: (acc: IR, buf: number[], off: number) => IR;
+  readonly retractFrom?: (acc: IR, buf: Float64Array, off: number) => IR;
   /** `unaffectedBy(whole, slot)`; present when the aggregator has `unaffectedBy`. */
-  readonly unaffectedBy?: (whole: IR, buf: number[], off: number) => boolean;
+  readonly unaffectedBy?: (whole: IR, buf: Float64Array, off: number) => boolean;
   /** Writes exactly the bytes `encode(load(buf, off))` writes. */
-  encode(buf: number[], off: number, w: ByteWriter): void;
+  encode(buf: Float64Array, off: number, w: ByteWriter): void;
   /** Reads what `encode` wrote into the slot. */
-  decode(r: ByteReader, buf: number[], off: number): void;
+  decode(r: ByteReader, buf: Float64Array, off: number): void;
 }
 
 /** Parameters a concrete aggregator may need; fixed at compile time. */

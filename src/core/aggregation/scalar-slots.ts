@@ -7,8 +7,8 @@ import type { Aggregator, PackedSlots, Scalar } from './aggregator.js';
  */
 export class ScalarSlots implements PackedSlots<number> {
   readonly width = 1;
-  readonly retractFrom?: (acc: number, buf: number[], off: number) => number;
-  readonly unaffectedBy?: (whole: number, buf: number[], off: number) => boolean;
+  readonly retractFrom?: (acc: number, buf: Float64Array, off: number) => number;
+  readonly unaffectedBy?: (whole: number, buf: Float64Array, off: number) => boolean;
 
   constructor(private readonly agg: Omit<Aggregator<number>, 'slots'>) {
     const retract = agg.retract;
@@ -23,27 +23,27 @@ export class ScalarSlots implements PackedSlots<number> {
     }
   }
 
-  clear(buf: number[], off: number): void {
+  clear(buf: Float64Array, off: number): void {
     buf[off] = this.agg.empty();
   }
 
-  update(buf: number[], off: number, value: Scalar, t: number): void {
+  update(buf: Float64Array, off: number, value: Scalar, t: number): void {
     buf[off] = this.agg.update(buf[off] ?? 0, value, t);
   }
 
-  load(buf: number[], off: number): number {
+  load(buf: Float64Array, off: number): number {
     return buf[off] ?? 0;
   }
 
-  mergeInto(acc: number, buf: number[], off: number): number {
+  mergeInto(acc: number, buf: Float64Array, off: number): number {
     return this.agg.merge(acc, buf[off] ?? 0);
   }
 
-  encode(buf: number[], off: number, w: ByteWriter): void {
+  encode(buf: Float64Array, off: number, w: ByteWriter): void {
     this.agg.encode(buf[off] ?? 0, w);
   }
 
-  decode(r: ByteReader, buf: number[], off: number): void {
+  decode(r: ByteReader, buf: Float64Array, off: number): void {
     buf[off] = this.agg.decode(r);
   }
 }

@@ -61,35 +61,35 @@ function decodeAt(r: ByteReader, a: Doubles, o: number): void {
 class SumSlots implements PackedSlots<SumState> {
   readonly width = 3;
 
-  clear(buf: number[], off: number): void {
+  clear(buf: Float64Array, off: number): void {
     buf[off] = 0;
     buf[off + 1] = 0;
     buf[off + 2] = 0;
   }
 
-  update(buf: number[], off: number, value: Scalar, _t: number): void {
+  update(buf: Float64Array, off: number, value: Scalar, _t: number): void {
     updateAt(buf, off, value as number);
   }
 
-  load(buf: number[], off: number): SumState {
+  load(buf: Float64Array, off: number): SumState {
     return [buf[off] ?? 0, buf[off + 1] ?? 0, buf[off + 2] ?? 0];
   }
 
-  mergeInto(acc: SumState, buf: number[], off: number): SumState {
+  mergeInto(acc: SumState, buf: Float64Array, off: number): SumState {
     mergeAt(acc, 0, buf, off);
     return acc;
   }
 
-  readonly retractFrom = (acc: SumState, buf: number[], off: number): SumState => {
+  readonly retractFrom = (acc: SumState, buf: Float64Array, off: number): SumState => {
     retractAt(acc, 0, buf, off);
     return acc;
   };
 
-  encode(buf: number[], off: number, w: ByteWriter): void {
+  encode(buf: Float64Array, off: number, w: ByteWriter): void {
     encodeAt(buf, off, w);
   }
 
-  decode(r: ByteReader, buf: number[], off: number): void {
+  decode(r: ByteReader, buf: Float64Array, off: number): void {
     decodeAt(r, buf, off);
   }
 }

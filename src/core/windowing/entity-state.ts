@@ -2,8 +2,7 @@ import type { FeatureValue, Scalar } from '../aggregation/aggregator.js';
 import { SCALAR_ABSENT, readScalarBody, writeScalar } from '../aggregation/scalar-codec.js';
 import { ByteReader, ByteWriter } from '../encoding/bytes.js';
 import { tileStart } from './resolution.js';
-import type { Aggregator } from '../aggregation/aggregator.js';
-import { PackedTiles } from './packed-tiles.js';
+import { SlabSeries } from './slab-series.js';
 import { TileDeque } from './tile-deque.js';
 import type { Tiles } from './tiles.js';
 import { HEAD, LEAVE } from './view-plan.js';
@@ -35,7 +34,8 @@ export class EntityState {
   latest = -Infinity;
   settled = -Infinity;
   onlineAsOf = -Infinity;
-  readonly tiles: Tiles[];
+  /** Object tiles per series (undefined where the series is a slab); shared when there are none. */
+  private readonly deques: readonly (TileDeque | undefined)[];
   readonly running: unknown[];
   /**
    * Per feature its window head, leave time, shown tumbling tile and stale flag, then per tile
@@ -62,11 +62,22 @@ export class EntityState {
   constructor(
     readonly key: string,
     plan: ViewPlan,
+    /** The runtime's slabs, where this entity's fixed-width tiles live (`createSlabs`). */
+    readonly slabs: SeriesSlabs,
   ) {
-    this.tiles = plan.series.map((series) => createTiles(series.aggregator));
+    if (slabs.length !== plan.series.length) throw new Error('slabs of another plan');
+    this.deques = plan.series.some((x) => x.ringMark < 0)
+      ? plan.series.map((x) => (x.ringMark < 0 ? new TileDeque() : undefined))
+      : NO_DEQUES;
     this.running = plan.features.map((f) => (f.kind === 1 ? undefined : f.aggregator.empty()));
     // A copy of the plan's template: exactly its length, packed doubles.
     this.marks = plan.initialMarks.slice();
+  }
+
+  /** The entity's tiles of series `i`: its ring in the runtime's slab, or its own deque. */
+  tiles(i: number): Tiles | undefined {
+    const slab = this.slabs[i];
+    return slab !== undefined ? slab.bind(this.marks) : this.deques[i];
   }
 
   /** Earliest time at which this entity needs settling. */
@@ -76,9 +87,17 @@ export class EntityState {
   }
 }
 
-/** The tile layout for a series of `agg`: packed when its IR is a fixed number of doubles. */
-function createTiles(agg: Aggregator): Tiles {
-  return agg.slots === undefined ? new TileDeque() : new PackedTiles(agg.slots);
+/** Per tile series of a runtime: a slab for fixed-width IRs (`ringMark ≥ 0`), else undefined. */
+export type SeriesSlabs = readonly (SlabSeries | undefined)[];
+
+const NO_DEQUES: readonly (TileDeque | undefined)[] = [];
+
+/** A runtime's slabs: every entity of one `PartitionRuntime` keeps its fixed-width tiles in them. */
+export function createSlabs(plan: ViewPlan): SeriesSlabs {
+  return plan.series.map((x) => {
+    const slots = x.aggregator.slots;
+    return slots === undefined || x.ringMark < 0 ? undefined : new SlabSeries(slots, x.ringMark);
+  });
 }
 
 /**
@@ -138,7 +157,7 @@ function writeEntity(plan: ViewPlan, s: EntityState, w: ByteWriter): void {
   writeTime(w, s.settled);
   writeTime(w, s.onlineAsOf);
   for (const series of plan.series) {
-    const d = s.tiles[series.index];
+    const d = s.tiles(series.index);
     if (d === undefined) throw new Error('tile series missing');
     d.encodeTo(w, series.aggregator, series.tileMs);
   }
@@ -155,7 +174,16 @@ function writeEntity(plan: ViewPlan, s: EntityState, w: ByteWriter): void {
   }
 }
 
-export function decodeEntity(plan: ViewPlan, key: string, bytes: Uint8Array): EntityState {
+/**
+ * An entity from its state bytes, its tiles in `slabs` — those of the runtime it is installed
+ * in (`PartitionRuntime.slabs`); a fresh set when it is only inspected.
+ */
+export function decodeEntity(
+  plan: ViewPlan,
+  key: string,
+  bytes: Uint8Array,
+  slabs: SeriesSlabs = createSlabs(plan),
+): EntityState {
   const r = new ByteReader(bytes);
   const format = r.u8();
   if (format !== STATE_FORMAT && format !== READABLE_FORMAT_F64)
@@ -163,14 +191,14 @@ export function decodeEntity(plan: ViewPlan, key: string, bytes: Uint8Array): En
       `entity state format ${format} is not supported (expected ${READABLE_FORMAT_F64} or ${STATE_FORMAT}): state written by an older featurestream — rebuild it with \`featurestream backfill <view> --seed-online\` or delete the view's state keys and replay`,
     );
   r.numAsF64 = format === READABLE_FORMAT_F64;
-  const s = new EntityState(key, plan);
+  const s = new EntityState(key, plan, slabs);
   s.persisted = true;
   s.fence = r.svar();
   s.latest = readTime(r);
   s.settled = readTime(r);
   s.onlineAsOf = readTime(r);
   for (const series of plan.series) {
-    const d = s.tiles[series.index];
+    const d = s.tiles(series.index);
     if (d === undefined) throw new Error('tile series missing');
     const n = r.uvar();
     let prev = 0;
@@ -200,12 +228,12 @@ export function decodeEntity(plan: ViewPlan, key: string, bytes: Uint8Array): En
 /** Recomputes sliding runnings, window heads and the leave/drop times from the tiles, as of `settled`. */
 export function rebuildWindows(plan: ViewPlan, s: EntityState): void {
   for (const series of plan.series) {
-    const d = s.tiles[series.index];
+    const d = s.tiles(series.index);
     s.marks[series.dropMark] =
       d === undefined || d.size === 0 ? Infinity : d.startAt(d.head) + series.keepMs;
   }
   for (const f of plan.sliding) {
-    const d = s.tiles[f.series];
+    const d = s.tiles(f.series);
     if (d === undefined) continue;
     const wStart =
       s.settled === -Infinity ? -Infinity : tileStart(s.settled, f.tileMs) + f.tileMs - f.sizeMs;

@@ -1,6 +1,6 @@
 import type { FeatureValue, Scalar } from '../aggregation/aggregator.js';
-import { EntityState, NO_PENDING } from './entity-state.js';
-import type { PendingEvent } from './entity-state.js';
+import { EntityState, NO_PENDING, createSlabs } from './entity-state.js';
+import type { PendingEvent, SeriesSlabs } from './entity-state.js';
 import { tileStart } from './resolution.js';
 import type { Tiles } from './tiles.js';
 import { TimerQueue } from './timer-queue.js';
@@ -36,6 +36,8 @@ const COUNT_INPUT: Scalar = 1;
  */
 export class PartitionRuntime {
   readonly entities = new Map<string, EntityState>();
+  /** Where the entities' fixed-width tiles live (`slab-series.ts`). */
+  readonly slabs: SeriesSlabs;
   /** Max event time seen on this partition (including replayed events). */
   maxEventTime = -Infinity;
   /** History rows settled since the last `takeRows`. */
@@ -47,6 +49,7 @@ export class PartitionRuntime {
 
   constructor(readonly plan: ViewPlan) {
     this.lateness = plan.allowedLatenessMs;
+    this.slabs = createSlabs(plan);
     let width = 1_000;
     for (const f of plan.features) if (f.tileMs > 0 && f.tileMs < width) width = f.tileMs;
     this.timers = new TimerQueue(width);
@@ -61,7 +64,7 @@ export class PartitionRuntime {
   entity(key: string): EntityState {
     let s = this.entities.get(key);
     if (s === undefined) {
-      s = new EntityState(key, this.plan);
+      s = new EntityState(key, this.plan, this.slabs);
       this.entities.set(key, s);
     }
     return s;
@@ -69,6 +72,10 @@ export class PartitionRuntime {
 
   /** Installs a restored entity (decoded from persisted bytes) and schedules its timers. */
   install(s: EntityState): void {
+    if (s.slabs !== this.slabs)
+      throw new Error(
+        "install: decode the entity into this runtime's slabs (decodeEntity(…, rt.slabs))",
+      );
     this.entities.set(s.key, s);
     s.scheduled = Number.NaN;
     recomputeBoundary(this.plan, s);
@@ -192,7 +199,7 @@ function advanceWindows(plan: ViewPlan, s: EntityState, T: number): void {
   for (const f of plan.sliding) {
     const m = f.marks;
     if (T < (marks[m + LEAVE] ?? Infinity)) continue;
-    const d = s.tiles[f.series];
+    const d = s.tiles(f.series);
     if (d === undefined) continue;
     const start = windowStart(f, T);
     const head = marks[m + HEAD] ?? d.head;
@@ -241,7 +248,7 @@ function applySettled(
   for (const series of plan.series) {
     const v = series.input < 0 ? COUNT_INPUT : inputs[series.input];
     if (v === null || v === undefined) continue;
-    const d = s.tiles[series.index];
+    const d = s.tiles(series.index);
     if (d === undefined) continue;
     const start = tileStart(t, series.tileMs);
     if (d.size === 0) marks[series.dropMark] = start + series.keepMs;
@@ -265,7 +272,7 @@ function dropTiles(plan: ViewPlan, s: EntityState, T: number): void {
   const marks = s.marks;
   for (const series of plan.series) {
     if (T < (marks[series.dropMark] ?? Infinity)) continue;
-    const d = s.tiles[series.index];
+    const d = s.tiles(series.index);
     if (d === undefined || d.size === 0) continue;
     const ts = tileStart(T, series.tileMs);
     const minStart = ts + series.tileMs - series.keepMs;
@@ -288,7 +295,7 @@ function recomputeBoundary(plan: ViewPlan, s: EntityState): void {
     if (b < next) next = b;
   }
   for (const f of plan.tumbling) {
-    const d = s.tiles[f.series];
+    const d = s.tiles(f.series);
     if (d === undefined) continue;
     for (let i = d.head; i < d.end; i++) {
       const start = d.startAt(i);
@@ -302,7 +309,7 @@ function recomputeBoundary(plan: ViewPlan, s: EntityState): void {
 }
 
 function tumblingTile(f: FeaturePlan, s: EntityState, T: number): unknown {
-  const d = s.tiles[f.series];
+  const d = s.tiles(f.series);
   if (d === undefined) return undefined;
   const target = tileStart(T, f.tileMs) - f.tileMs;
   for (let i = d.end - 1; i >= d.head; i--) {
@@ -361,7 +368,7 @@ function projectOnline(plan: ViewPlan, s: EntityState, A: number): FeatureValue[
     let from = -Infinity;
     let to = Infinity;
     if (f.kind === 0) {
-      const d = s.tiles[f.series];
+      const d = s.tiles(f.series);
       from = windowStart(f, A);
       acc = agg.clone(s.running[f.index]);
       const head = s.marks[f.marks + HEAD] ?? 0;

@@ -7,9 +7,9 @@ import type { ByteReader, ByteWriter } from '../encoding/bytes.js';
  * Indices are absolute positions `[head, end)`; `compact()` shifts them and reports by how much.
  * Only the last tile can still change: an event settles at a time ≥ every tile start.
  *
- * Two layouts, chosen per series by its aggregator: `PackedTiles` when the IR is a fixed
- * number of doubles (`Aggregator.slots`: count, sum, mean, min, max, variance, stddev) — every
- * tile's start and IR in one array of doubles; `TileDeque` otherwise (sketches, first/last,
+ * Two layouts, chosen per series by its aggregator: `SlabSeries` when the IR is a fixed
+ * number of doubles (`Aggregator.slots`: count, sum, mean, min, max, variance, stddev) — each
+ * entity's tiles (start and IR) in a ring of one `Float64Array` shared by the runtime's entities; `TileDeque` otherwise (sketches, first/last,
  * lastN) — one IR object per tile, closed tiles' bytes cached for persisting.
  *
  * Series bytes (entity state): `uvar(size)`, `svar(first start / R)`, then per tile its IR

@@ -1,6 +1,7 @@
 import type { Aggregator, FeatureValue } from '../aggregation/aggregator.js';
 import type { CompiledView } from '../topology/compile.js';
 import type { WindowIR } from '../topology/ir.js';
+import { EMPTY_RING } from './slab-series.js';
 
 /**
  * The execution plan of a view, derived once from its compiled form: which event fields are
@@ -18,11 +19,18 @@ export interface SeriesPlan {
   readonly keepMs: number;
   /** Where this series' drop time sits in `EntityState.marks`. */
   readonly dropMark: number;
+  /**
+   * Where the entity's ring in this series' slab is described in `EntityState.marks`
+   * (`slab-series.ts`: block, capacity, head, end) when the aggregator's IR is a fixed number of
+   * doubles (`Aggregator.slots`); -1 for object tiles (a `TileDeque` per entity).
+   */
+  readonly ringMark: number;
 }
 
 /**
  * An entity's per-feature bookkeeping lives in one array of doubles (`EntityState.marks`), four
- * per feature from `FeaturePlan.marks`, then one per tile series (`SeriesPlan.dropMark`): one
+ * per feature from `FeaturePlan.marks`, then one per tile series (`SeriesPlan.dropMark`), then
+ * four per slab tile series (`SeriesPlan.ringMark`): one
  * object to load per entity visit instead of one per kind of mark.
  * - HEAD: sliding — absolute index of the window's oldest in-window tile in its series;
  * - LEAVE: sliding — when that tile leaves the window (its start + W; Infinity when empty);
@@ -107,6 +115,7 @@ export function planView(view: CompiledView): ViewPlan {
     tileMs: number;
     keepMs: number;
     dropMark: number;
+    ringMark: number;
   }[] = [];
   const features: FeaturePlan[] = [];
   /**
@@ -131,6 +140,7 @@ export function planView(view: CompiledView): ViewPlan {
           tileMs,
           keepMs: keep,
           dropMark: 0,
+          ringMark: -1,
         };
         series.push(plan);
         s = { plan, keep };
@@ -160,6 +170,11 @@ export function planView(view: CompiledView): ViewPlan {
   for (const x of series) x.dropMark = seriesMarks + x.index;
   const initialMarks: number[] = [];
   for (let i = 0; i < seriesMarks + series.length; i++) initialMarks.push(Infinity);
+  for (const x of series) {
+    if (x.aggregator.slots === undefined) continue;
+    x.ringMark = initialMarks.length;
+    initialMarks.push(...EMPTY_RING);
+  }
   for (const f of features) {
     initialMarks[f.marks + HEAD] = 0;
     initialMarks[f.marks + SHOWN] = Number.NaN;

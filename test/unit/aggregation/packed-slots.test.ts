@@ -10,7 +10,7 @@ import type { Ev } from './laws.js';
  * Packed slots (`Aggregator.slots`) are the aggregator's IR laid out as doubles: every slot
  * operation must equal the object operation on the IR — bit for bit, so packed and object tiles
  * give the same values and the same state bytes. Slots sit at an offset inside a larger buffer,
- * next to other slots, as in `PackedTiles`.
+ * next to other slots, as in a `SlabSeries`.
  */
 const PACKED: readonly AggOp[] = ['count', 'sum', 'mean', 'min', 'max', 'variance', 'stddev'];
 
@@ -20,8 +20,9 @@ const events: fc.Arbitrary<Ev[]> = fc.array(
 );
 
 /** Folds each part into its own slot of one buffer, after a 1-double prefix (offsets ≠ 0). */
-function packParts(slots: PackedSlots, parts: readonly Ev[][]): number[] {
-  const buf: number[] = [-1];
+function packParts(slots: PackedSlots, parts: readonly Ev[][]): Float64Array {
+  const buf = new Float64Array(1 + parts.length * slots.width);
+  buf[0] = -1;
   for (const [k, part] of parts.entries()) {
     const off = 1 + k * slots.width;
     slots.clear(buf, off);
@@ -64,7 +65,7 @@ describe('packed slots equal the object IR operations', () => {
             expect(bytes((w) => slots.encode(buf, off(k), w))).toBe(
               Buffer.from(encode(agg, ir)).toString('hex'),
             );
-            const copy: number[] = [];
+            const copy = new Float64Array(slots.width);
             const r = new ByteReader(encode(agg, ir));
             slots.decode(r, copy, 0);
             expect(r.done).toBe(true);

@@ -163,7 +163,7 @@ function run(
         fresh.maxEventTime = old.maxEventTime;
         for (const s of old.entities.values()) {
           const bytes = encodeEntity(plan, s);
-          const restored = decodeEntity(plan, s.key, bytes);
+          const restored = decodeEntity(plan, s.key, bytes, fresh.slabs);
           expect(encodeEntity(plan, restored)).toEqual(bytes);
           fresh.install(restored);
         }

@@ -34,7 +34,7 @@ describe('entity state formats', () => {
   const plan = planView(view);
   const online = (bytes: Uint8Array): unknown[] => {
     const rt = new PartitionRuntime(plan);
-    const s = decodeEntity(plan, 'card-1', bytes);
+    const s = decodeEntity(plan, 'card-1', bytes, rt.slabs);
     rt.install(s);
     return [...rt.onlineValues(s)];
   };

@@ -3,7 +3,6 @@ import { describe, expect, it } from 'vitest';
 import type { Aggregator } from '../../../src/core/aggregation/aggregator.js';
 import { createAggregator } from '../../../src/core/aggregation/registry.js';
 import { ByteWriter } from '../../../src/core/encoding/bytes.js';
-import { PackedTiles } from '../../../src/core/windowing/packed-tiles.js';
 import { TileDeque } from '../../../src/core/windowing/tile-deque.js';
 import type { Tiles } from '../../../src/core/windowing/tiles.js';
 
@@ -60,20 +59,18 @@ const op: fc.Arbitrary<Op> = fc.oneof(
 /**
  * Replays events (tile gaps in units of R, several events per tile), front drops with compaction,
  * and encodings in any interleaving; every encoding equals the tile-by-tile reference — the
- * cache of closed tiles (object tiles) never serves stale, shifted or dropped bytes, and packed
- * tiles write the same bytes as their IRs.
+ * cache of closed tiles never serves stale, shifted or dropped bytes (slab tiles: slab-series.test.ts).
  */
-describe('Tiles encoding (object tiles with a byte cache, packed tiles)', () => {
+describe('TileDeque encoding (object tiles with a byte cache)', () => {
   for (const name of ['sum', 'max', 'count', 'variance', 'quantile', 'lastN'] as const) {
     it(`equals the tile-by-tile encoding after any push/update/drop/compact sequence (${name})`, () => {
       const agg = createAggregator(
         name,
         name === 'quantile' ? { q: 0.5 } : name === 'lastN' ? { n: 3 } : {},
       );
-      const slots = agg.slots;
       fc.assert(
         fc.property(fc.array(op, { minLength: 100, maxLength: 400, size: 'max' }), (ops) => {
-          const d: Tiles = slots === undefined ? new TileDeque() : new PackedTiles(slots);
+          const d: Tiles = new TileDeque();
           let t = 1_700_000_000_000;
           for (const o of ops) {
             if (o.kind === 'event') {
