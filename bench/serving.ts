@@ -6,7 +6,9 @@
  * service's vector (closed loop and 5k req/s), and batches of 100 entities. Prints p50/p99/p99.9 for
  * both paths and their ratio.
  *
- *   npm run bench:serving [-- --duration 20 --entities 100000]
+ *   npm run bench:serving [-- --duration 20 --entities 100000 --only batch]
+ *
+ * `--only` runs the scenarios whose name contains the text (e.g. `batch`, `single`, `service`).
  *
  * Uses REDIS_URL when set, else starts a Redis with scripts/services.sh. FS_BENCH_SERVER_FLAGS adds
  * Node.js flags to the server process (e.g. "--max-semi-space-size=2"). Last line: one JSON object.
@@ -31,6 +33,7 @@ const { values } = parseArgs({
     duration: { type: 'string', default: '20' },
     warmup: { type: 'string', default: '3' },
     entities: { type: 'string', default: '100000' },
+    only: { type: 'string', default: '' },
   },
 });
 const DURATION = Number(values.duration);
@@ -201,6 +204,15 @@ function load(
 }
 
 const rows: { name: string; api: Run; redis: Run }[] = [];
+/** Runs a scenario (API, then its direct-Redis floor) unless `--only` leaves it out. */
+const scenario = async (
+  name: string,
+  api: () => Promise<Run>,
+  redis: () => Promise<Run>,
+): Promise<void> => {
+  if (!name.includes(values.only)) return;
+  show(name, await api(), await redis());
+};
 const show = (name: string, api: Run, redis: Run): void => {
   rows.push({ name, api, redis });
   const f = (n: number): string => n.toFixed(3).padStart(8);
@@ -211,39 +223,39 @@ const show = (name: string, api: Run, redis: Run): void => {
 };
 
 try {
-  show(
+  await scenario(
     'single, closed loop ×32',
-    await load('http', 'closed', 0, 1, 32),
-    await load('redis', 'closed', 0, 1, 32),
+    () => load('http', 'closed', 0, 1, 32),
+    () => load('redis', 'closed', 0, 1, 32),
   );
   for (const rate of [1_000, 5_000, 10_000]) {
-    show(
+    await scenario(
       `single, ${rate / 1000}k req/s`,
-      await load('http', 'open', rate, 1, 64),
-      await load('redis', 'open', rate, 1, 64),
+      () => load('http', 'open', rate, 1, 64),
+      () => load('redis', 'open', rate, 1, 64),
     );
   }
   // A model asking for its vector (POST /v1/feature-services/bench_model, one entity row); its
   // floor is the same single HGETALL.
-  show(
+  await scenario(
     'service, closed loop ×32',
-    await load('http', 'closed', 0, 1, 32, 'bench_model'),
-    await load('redis', 'closed', 0, 1, 32),
+    () => load('http', 'closed', 0, 1, 32, 'bench_model'),
+    () => load('redis', 'closed', 0, 1, 32),
   );
-  show(
+  await scenario(
     'service, 5k req/s',
-    await load('http', 'open', 5_000, 1, 64, 'bench_model'),
-    await load('redis', 'open', 5_000, 1, 64),
+    () => load('http', 'open', 5_000, 1, 64, 'bench_model'),
+    () => load('redis', 'open', 5_000, 1, 64),
   );
-  show(
+  await scenario(
     'batch 100, closed loop ×8',
-    await load('http', 'closed', 0, 100, 8),
-    await load('redis', 'closed', 0, 100, 8),
+    () => load('http', 'closed', 0, 100, 8),
+    () => load('redis', 'closed', 0, 100, 8),
   );
-  show(
+  await scenario(
     'batch 100, 100 req/s',
-    await load('http', 'open', 100, 100, 16),
-    await load('redis', 'open', 100, 100, 16),
+    () => load('http', 'open', 100, 100, 16),
+    () => load('redis', 'open', 100, 100, 16),
   );
 } finally {
   server.kill('SIGTERM');
