@@ -17,9 +17,8 @@ export const RING_MARKS = 4;
 /** Marks of an entity with no ring yet (appended to `ViewPlan.initialMarks`). */
 export const EMPTY_RING: readonly number[] = [-1, 0, 0, 0];
 
-const INITIAL_SLAB_DOUBLES = 1 << 12;
+const INITIAL_SLAB_DOUBLES = 1 << 10;
 const NO_MARKS: number[] = [];
-const REBASE_AT = 2 ** 30;
 
 /**
  * The tiles of one fixed-width numeric tile series (`Aggregator.slots`: count, sum, mean, min,
@@ -49,7 +48,12 @@ export class SlabSeries implements Tiles {
     initialDoubles: number = INITIAL_SLAB_DOUBLES,
   ) {
     this.stride = slots.width + 1;
-    this.buf = new Float64Array(initialDoubles);
+    this.buf = new Float64Array(Math.max(16, initialDoubles));
+  }
+
+  /** Doubles of the slab handed out to blocks so far (free blocks included). */
+  get reservedDoubles(): number {
+    return this.top;
   }
 
   /** Makes the `Tiles` methods act on the entity whose marks these are. */
@@ -193,23 +197,23 @@ export class SlabSeries implements Tiles {
     let head = from;
     while (head < end && (this.buf[this.offsetOf(head)] ?? Infinity) < minStart) head++;
     m[at + RING_HEAD] = head;
+    const cap = m[at + RING_CAP] ?? 0;
+    if (head === end && cap > 0) {
+      // Empty: the block goes back to its free list (an idle entity holds no slab space; its
+      // next tile starts a one-tile ring).
+      this.release(m[at + RING_BLOCK] ?? 0, cap);
+      m[at + RING_BLOCK] = -1;
+      m[at + RING_CAP] = 0;
+    }
     return head - from;
   }
 
   /**
-   * Ring indices never move while dropping; they are rebased (by a multiple of the capacity, so
-   * no tile moves) only before they could leave the int32 range that `offsetOf` masks.
+   * Ring indices never move, and never need rebasing: `i & (cap − 1)` is `i mod cap` for every
+   * safe integer `i` (ToInt32 keeps `i mod 2^32`, and `cap` divides 2^32).
    */
   compact(): number {
-    const m = this.m;
-    const at = this.at;
-    const head = m[at + RING_HEAD] ?? 0;
-    if (head < REBASE_AT) return 0;
-    const cap = m[at + RING_CAP] ?? 1;
-    const shift = head - (head & (cap - 1));
-    m[at + RING_HEAD] = head - shift;
-    m[at + RING_END] = (m[at + RING_END] ?? 0) - shift;
-    return shift;
+    return 0;
   }
 
   encodeTo(w: ByteWriter, _agg: Aggregator, tileMs: number): void {

@@ -130,4 +130,47 @@ describe('SlabSeries (fixed-width tiles of many entities in one Float64Array)', 
       );
     });
   }
+
+  it('gives an emptied ring back: idle entities hold no slab space, new ones reuse it', () => {
+    const agg = createAggregator('sum');
+    const slots = agg.slots;
+    if (slots === undefined) throw new Error('sum has no slots');
+    const slab = new SlabSeries(slots, AT, 16);
+    const burst = (entities: number, t0: number): number[][] => {
+      const marks = Array.from({ length: entities }, () => [7, 7, 7, ...EMPTY_RING, 7]);
+      for (let k = 0; k < 40; k++)
+        for (const m of marks) slab.bind(m).update(t0 + k * TILE, agg, k, t0 + k * TILE);
+      for (const m of marks) {
+        const d = slab.bind(m);
+        expect(d.dropBefore(t0 + 40 * TILE)).toBe(40);
+        expect(d.size).toBe(0);
+      }
+      return marks;
+    };
+    burst(50, 1_700_000_000_000);
+    const reserved = slab.reservedDoubles;
+    expect(reserved).toBeGreaterThan(50 * 40 * 4);
+    burst(50, 1_700_000_100_000);
+    expect(slab.reservedDoubles).toBe(reserved);
+  });
+
+  it('keeps absolute tile indices exact past 2^31 (no rebasing needed)', () => {
+    const agg = createAggregator('count');
+    const slots = agg.slots;
+    if (slots === undefined) throw new Error('count has no slots');
+    const slab = new SlabSeries(slots, AT, 16);
+    const start = 2 ** 32 - 3;
+    const marks = [7, 7, 7, -1, 0, start, start, 7];
+    const d = slab.bind(marks);
+    for (let k = 0; k < 9; k++) d.update(k * TILE, agg, 1, k * TILE);
+    d.update(8 * TILE, agg, 1, 8 * TILE + 1);
+    expect(d.head).toBe(start);
+    expect(d.size).toBe(9);
+    const counts = Array.from({ length: 9 }, (_, k) => d.irAt(start + k));
+    expect(counts).toEqual([1, 1, 1, 1, 1, 1, 1, 1, 2]);
+    expect(d.startAt(start + 8)).toBe(8 * TILE);
+    expect(d.dropBefore(5 * TILE)).toBe(5);
+    expect(d.startAt(d.head)).toBe(5 * TILE);
+    expect(d.mergeRange(agg, agg.empty(), d.head, d.end)).toBe(5);
+  });
 });
