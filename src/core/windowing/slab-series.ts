@@ -25,7 +25,8 @@ const NO_MARKS: number[] = [];
  * max, variance, stddev) for every entity of a partition runtime, in one `Float64Array`: each
  * entity owns a ring of `cap` tiles (a power of two, doubled when full, blocks of a size class
  * reused through free lists), tile `i` at `block + (i mod cap)·stride` = its start, then its IR
- * (`stride` = 1 + width). Absolute tile indices only grow, so dropping tiles never moves any.
+ * (`stride` = 1 + width). A ring doubles when full, halves when a quarter full and is given
+ * back when empty; absolute tile indices only grow, so no index ever changes.
  *
  * Settling one entity then reads its `marks` and one contiguous block per series instead of a
  * tile object, its array and the array's backing store per series (three heap objects, scattered
@@ -103,7 +104,8 @@ export class SlabSeries implements Tiles {
     const m = this.m;
     const at = this.at;
     const end = m[at + RING_END] ?? 0;
-    if (end - (m[at + RING_HEAD] ?? 0) >= (m[at + RING_CAP] ?? 0)) this.grow();
+    const cap = m[at + RING_CAP] ?? 0;
+    if (end - (m[at + RING_HEAD] ?? 0) >= cap) this.resize(cap === 0 ? 1 : cap * 2);
     const o = this.offsetOf(end);
     this.buf[o] = start;
     this.slots.clear(this.buf, o + 1);
@@ -111,12 +113,11 @@ export class SlabSeries implements Tiles {
     return o;
   }
 
-  /** Moves the entity's tiles to a block of twice the capacity (1 for the first tile). */
-  private grow(): void {
+  /** Moves the entity's tiles to a block of `next` tiles (≥ their count, a power of two). */
+  private resize(next: number): void {
     const m = this.m;
     const at = this.at;
     const cap = m[at + RING_CAP] ?? 0;
-    const next = cap === 0 ? 1 : cap * 2;
     const block = this.alloc(next);
     const old = m[at + RING_BLOCK] ?? -1;
     const stride = this.stride;
@@ -204,6 +205,9 @@ export class SlabSeries implements Tiles {
       this.release(m[at + RING_BLOCK] ?? 0, cap);
       m[at + RING_BLOCK] = -1;
       m[at + RING_CAP] = 0;
+    } else if (cap >= 8 && (end - head) * 4 <= cap) {
+      // A quarter full after a burst: half the block (a ring holds at most 4× its tiles).
+      this.resize(cap / 2);
     }
     return head - from;
   }

@@ -154,6 +154,25 @@ describe('SlabSeries (fixed-width tiles of many entities in one Float64Array)', 
     expect(slab.reservedDoubles).toBe(reserved);
   });
 
+  it('halves a ring left a quarter full, keeping its tiles', () => {
+    const agg = createAggregator('max');
+    const slots = agg.slots;
+    if (slots === undefined) throw new Error('max has no slots');
+    const slab = new SlabSeries(slots, AT, 16);
+    const marks = [7, 7, 7, ...EMPTY_RING, 7];
+    const d = slab.bind(marks);
+    for (let k = 0; k < 40; k++) d.update(k * TILE, agg, k, k * TILE);
+    expect(marks[AT + 1]).toBe(64);
+    d.dropBefore(30 * TILE);
+    expect(marks[AT + 1]).toBe(32);
+    d.dropBefore(36 * TILE);
+    expect(marks[AT + 1]).toBe(16);
+    expect(Array.from({ length: d.size }, (_, k) => d.irAt(d.head + k))).toEqual([36, 37, 38, 39]);
+    d.update(40 * TILE, agg, 7, 40 * TILE);
+    expect(d.irAt(d.end - 1)).toBe(7);
+    expect(d.startAt(d.head)).toBe(36 * TILE);
+  });
+
   it('keeps absolute tile indices exact past 2^31 (no rebasing needed)', () => {
     const agg = createAggregator('count');
     const slots = agg.slots;
