@@ -82,6 +82,11 @@ export interface Aggregator<IR = unknown> {
   ) => IR | undefined;
   /** An independent copy. */
   clone(ir: IR): IR;
+  /**
+   * Optional: releases spare capacity of a closed tile's IR (it is only read from then on) —
+   * the same value, less memory. Absent when the IR has none.
+   */
+  readonly trim?: (ir: IR) => IR;
   /** The feature value; the op's empty value for an empty IR (see semantics.md). */
   finalize(ir: IR): FeatureValue;
   /** Appends the IR's bytes (self-delimiting). */

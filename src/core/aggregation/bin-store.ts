@@ -1,4 +1,5 @@
 import type { ByteReader, ByteWriter } from '../encoding/bytes.js';
+import { appendExact } from '../values/exact-array.js';
 
 /**
  * A sparse histogram for DDSketch: bins with integer index `keys[i]` (strictly ascending) and
@@ -53,15 +54,16 @@ export function storeAdd(s: BinStore, index: number, maxBins: number): void {
     counts[0] = (counts[0] ?? 0) + c0;
     return;
   }
-  keys.push(index);
-  counts.push(1);
+  // Exact-size growth while small: most tiles and windows hold a handful of bins.
+  const k = (s.keys = appendExact(keys, index));
+  const c = (s.counts = appendExact(counts, 1));
   if (lo === size) return;
   for (let i = size; i > lo; i--) {
-    keys[i] = keys[i - 1] ?? 0;
-    counts[i] = counts[i - 1] ?? 0;
+    k[i] = k[i - 1] ?? 0;
+    c[i] = c[i - 1] ?? 0;
   }
-  keys[lo] = index;
-  counts[lo] = 1;
+  k[lo] = index;
+  c[lo] = 1;
 }
 
 /** Merges `b` into `a` (mutating only `a`), then applies the bin limit. */

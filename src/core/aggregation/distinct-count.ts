@@ -39,6 +39,12 @@ export class DistinctCountAggregator implements Aggregator<HllState> {
     return ir.dense === null && ir.size === 0;
   }
 
+  /** A closed tile's sparse hashes at their exact count. */
+  readonly trim = (ir: HllState): HllState => {
+    this.hll.trim(ir);
+    return ir;
+  };
+
   update(ir: HllState, value: Scalar, _t: number): HllState {
     this.hll.add(ir, hashScalar(value));
     return ir;

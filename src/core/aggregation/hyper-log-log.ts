@@ -54,6 +54,12 @@ export class HyperLogLog {
     this.histogram = new Float64Array(this.q + 2);
   }
 
+  /** Drops the spare capacity of a sparse set (a closed tile: it only gets read). */
+  trim(s: HllState): void {
+    if (s.dense === null && s.sparse.length > s.size)
+      s.sparse = s.size === 0 ? EMPTY_HASHES : s.sparse.slice(0, s.size);
+  }
+
   /** Adds one 32-bit hash (unsigned). */
   add(s: HllState, hash: number): void {
     const dense = s.dense;

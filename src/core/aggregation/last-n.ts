@@ -1,3 +1,4 @@
+import { trimmed } from '../values/exact-array.js';
 import type { ByteReader, ByteWriter } from '../encoding/bytes.js';
 import type { Aggregator, FeatureValue, Scalar } from './aggregator.js';
 import { readScalar, writeScalar } from './scalar-codec.js';
@@ -35,6 +36,19 @@ export class LastNAggregator implements Aggregator<LastNState> {
   isEmpty(ir: LastNState): boolean {
     return ir.times.length === ir.head;
   }
+
+  /** A closed tile's kept values at their exact size (the dropped prefix released). */
+  readonly trim = (ir: LastNState): LastNState => {
+    if (ir.head > 0) {
+      ir.times = ir.times.slice(ir.head);
+      ir.values = ir.values.slice(ir.head);
+      ir.head = 0;
+    } else {
+      ir.times = trimmed(ir.times);
+      ir.values = trimmed(ir.values);
+    }
+    return ir;
+  };
 
   update(ir: LastNState, value: Scalar, t: number): LastNState {
     const times = ir.times;

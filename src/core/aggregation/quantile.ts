@@ -1,3 +1,4 @@
+import { trimmed } from '../values/exact-array.js';
 import type { ByteReader, ByteWriter } from '../encoding/bytes.js';
 import type { Aggregator, FeatureValue, Scalar } from './aggregator.js';
 import {
@@ -38,6 +39,15 @@ export class QuantileAggregator implements Aggregator<DDSketchState> {
   isEmpty(ir: DDSketchState): boolean {
     return ir.count === 0;
   }
+
+  /** A closed tile's bins at their exact size. */
+  readonly trim = (ir: DDSketchState): DDSketchState => {
+    for (const store of [ir.pos, ir.neg]) {
+      store.keys = trimmed(store.keys);
+      store.counts = trimmed(store.counts);
+    }
+    return ir;
+  };
 
   update(ir: DDSketchState, value: Scalar, _t: number): DDSketchState {
     this.sketch.add(ir, value as number);

@@ -2,6 +2,7 @@ import type { Aggregator, Scalar } from '../aggregation/aggregator.js';
 import type { ByteReader } from '../encoding/bytes.js';
 import { ByteWriter } from '../encoding/bytes.js';
 import type { Tiles } from './tiles.js';
+import { appendExact } from '../values/exact-array.js';
 
 /** Scratch writer for encoding one closed tile into a deque's cache (the core is single-threaded per isolate). */
 const scratch = new ByteWriter(256);
@@ -50,13 +51,17 @@ export class TileDeque implements Tiles {
     return this.starts[i] ?? Infinity;
   }
 
-  push(start: number, ir: unknown): void {
-    this.starts.push(start);
-    this.irs.push(ir);
+  /** Appends a tile; the previous last tile is closed from now on (its IR trimmed). */
+  push(start: number, ir: unknown, agg: Aggregator): void {
+    const last = this.starts.length - 1;
+    const trim = agg.trim;
+    if (trim !== undefined && last >= this.head) this.irs[last] = trim.call(agg, this.irs[last]);
+    this.starts = appendExact(this.starts, start);
+    this.irs = appendExact(this.irs, ir);
   }
 
   update(start: number, agg: Aggregator, value: Scalar, t: number): void {
-    if (this.lastStart() !== start) this.push(start, agg.empty());
+    if (this.lastStart() !== start) this.push(start, agg.empty(), agg);
     const last = this.starts.length - 1;
     this.irs[last] = agg.update(this.irs[last], value, t);
   }
@@ -89,7 +94,7 @@ export class TileDeque implements Tiles {
   }
 
   decodeTile(start: number, agg: Aggregator, r: ByteReader): void {
-    this.push(start, agg.decode(r));
+    this.push(start, agg.decode(r), agg);
   }
 
   /**

@@ -265,6 +265,24 @@ export function checkLaws<IR>(
       );
     });
 
+    const trim = agg.trim;
+    if (trim !== undefined) {
+      it('trims to the same IR (bytes, value), which keeps working as a tile and as an IR', () => {
+        run(
+          fc.property(parts, ([xs, ys, zs]) => {
+            const all = [...xs, ...ys, ...zs];
+            const a = fold(agg, [...xs, ...ys]);
+            const bytes = encode(agg, a);
+            const t = trim.call(agg, fold(agg, [...xs, ...ys]));
+            expect(encode(agg, t)).toEqual(bytes);
+            assertEq(fin(t), fin(a), all);
+            assertEq(fin(agg.merge(fold(agg, zs), t)), fin(agg.merge(fold(agg, zs), a)), all);
+            assertEq(fin(fold(agg, zs, t)), fin(fold(agg, zs, a)), all);
+          }),
+        );
+      });
+    }
+
     const retract = agg.retract;
     if (retract !== undefined) {
       it('retracts a merged part (retract(merge(a, b), b) ≅ a)', () => {
