@@ -3,7 +3,9 @@ import type { ByteReader, ByteWriter } from '../encoding/bytes.js';
 /**
  * HyperLogLog over 32-bit hashes, with an exact sparse mode for small sets.
  *
- * - **Sparse**: the distinct 32-bit hashes themselves, kept sorted in a `Uint32Array`. The count is
+ * - **Sparse**: the distinct 32-bit hashes themselves, kept sorted in a plain array (unboxed
+ *   doubles: a typed array costs three heap objects, ≈ 180 bytes before its first hash, and
+ *   most tiles hold a handful of hashes). The count is
  *   exact up to hash collisions (two distinct values with the same 32-bit hash count once; for k
  *   values that happens with probability about k²/2³³, ≈ 1.2e-4 at k = 1024).
  * - **Dense**: `m = 2^p` one-byte registers. A hash's top p bits pick the register; the register
@@ -23,16 +25,21 @@ import type { ByteReader, ByteWriter } from '../encoding/bytes.js';
 export class HllState {
   /** Dense registers (length m), or null while sparse. */
   dense: Uint8Array | null = null;
-  /** Sparse mode: the distinct hashes, ascending, in `sparse[0..size)`. */
-  sparse: Uint32Array;
+  /**
+   * Sparse mode: the distinct hashes, ascending, in `sparse[0..size)` (slots past `size` are
+   * spare capacity). `EMPTY_HASHES` — shared, never written — until the first hash.
+   */
+  sparse: number[];
   size = 0;
 
-  constructor(sparse: Uint32Array = EMPTY_HASHES) {
+  constructor(sparse: number[] = EMPTY_HASHES) {
     this.sparse = sparse;
   }
 }
 
-const EMPTY_HASHES = new Uint32Array(0);
+const EMPTY_HASHES: number[] = [];
+/** First capacity of a sparse set (then doubled, up to the sparse limit). */
+const FIRST_CAPACITY = 2;
 const FORMAT_SPARSE = 0;
 const FORMAT_DENSE = 1;
 const ALPHA_INF = 1 / (2 * Math.LN2);
@@ -78,11 +85,10 @@ export class HyperLogLog {
     }
     let target = keys;
     if (size === keys.length) {
-      target = new Uint32Array(Math.min(Math.max(8, size * 2), this.sparseLimit));
-      target.set(keys);
+      target = grown(keys, size, Math.min(Math.max(FIRST_CAPACITY, size * 2), this.sparseLimit));
       s.sparse = target;
     }
-    target.copyWithin(lo + 1, lo, size);
+    for (let i = size; i > lo; i--) target[i] = target[i - 1] ?? 0;
     target[lo] = hash;
     s.size = size + 1;
   }
@@ -133,11 +139,11 @@ export class HyperLogLog {
     const nb = b.size;
     const total = na + nb;
     if (a.sparse.length < total) {
-      const grown = new Uint32Array(
+      a.sparse = grown(
+        a.sparse,
+        na,
         Math.max(total, Math.min(2 * a.sparse.length, this.sparseLimit)),
       );
-      grown.set(a.sparse.subarray(0, na));
-      a.sparse = grown;
     }
     const ka = a.sparse;
     // Merge from the back into a's own array; writes never overtake the unread part of a.
@@ -159,7 +165,7 @@ export class HyperLogLog {
     }
     // a[0..i] is in place, the merged tail is a[w+1..total); close the gap left by duplicates.
     const gap = w - i;
-    if (gap > 0) ka.copyWithin(i + 1, w + 1, total);
+    if (gap > 0) for (let k = w + 1; k < total; k++) ka[k - gap] = ka[k] ?? 0;
     a.size = total - gap;
     if (a.size > this.sparseLimit) this.toDense(a);
   }
@@ -193,7 +199,8 @@ export class HyperLogLog {
         if (kept) continue;
         const at = indexOf(whole.sparse, whole.size, h);
         if (at < 0) continue; // an earlier expired tile held it too
-        whole.sparse.copyWithin(at, at + 1, whole.size);
+        const keys = whole.sparse;
+        for (let k = at + 1; k < whole.size; k++) keys[k - 1] = keys[k] ?? 0;
         whole.size--;
       }
     }
@@ -259,7 +266,7 @@ export class HyperLogLog {
     }
     const size = r.uvar();
     if (size === 0) return new HllState();
-    const keys = new Uint32Array(size);
+    const keys = new Array<number>(size).fill(0);
     for (let i = 0; i < size; i++) keys[i] = r.u32();
     const s = new HllState(keys);
     s.size = size;
@@ -267,8 +274,15 @@ export class HyperLogLog {
   }
 }
 
+/** The first `size` hashes of `keys` in a new array of `capacity` slots (the rest 0). */
+function grown(keys: readonly number[], size: number, capacity: number): number[] {
+  const out = new Array<number>(capacity).fill(0);
+  for (let i = 0; i < size; i++) out[i] = keys[i] ?? 0;
+  return out;
+}
+
 /** First position in the ascending `keys[0..size)` whose hash is ≥ `h` (`size` when none). */
-function lowerBound(keys: Uint32Array, size: number, h: number): number {
+function lowerBound(keys: readonly number[], size: number, h: number): number {
   let lo = 0;
   let hi = size;
   while (lo < hi) {
@@ -280,7 +294,7 @@ function lowerBound(keys: Uint32Array, size: number, h: number): number {
 }
 
 /** Position of `h` in the ascending `keys[0..size)`, or −1. */
-function indexOf(keys: Uint32Array, size: number, h: number): number {
+function indexOf(keys: readonly number[], size: number, h: number): number {
   const at = lowerBound(keys, size, h);
   return at < size && keys[at] === h ? at : -1;
 }
