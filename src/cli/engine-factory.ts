@@ -135,7 +135,8 @@ export function createEngine(
   const pool = new WorkerPool({
     entry: WORKER_ENTRY,
     size: config.workers,
-    onRestart: (index, code) => holder.pipeline?.workerRestarted(index, code),
+    ...(config.workerHeapMb === undefined ? {} : { heapMb: config.workerHeapMb }),
+    onRestart: (index, code, reason) => holder.pipeline?.workerRestarted(index, code, reason),
   });
   const p = new Pipeline(
     {

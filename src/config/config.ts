@@ -22,6 +22,8 @@ export interface Config {
   readonly redisReadConnections: number;
   /** How long a vector read may wait for Redis before it fails (serving). */
   readonly redisReadTimeoutMs: number;
+  /** Heap limit of each worker thread in MB; undefined: V8's default. */
+  readonly workerHeapMb: number | undefined;
 }
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -141,5 +143,9 @@ export function loadConfig(env: Env = process.env): Config {
       10,
       60_000,
     ),
+    workerHeapMb:
+      str(env, 'FS_WORKER_HEAP_MB') === undefined
+        ? DEFAULTS.workerHeapMb
+        : int(env, 'FS_WORKER_HEAP_MB', 0, 64, 1_048_576),
   });
 }

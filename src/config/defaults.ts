@@ -23,4 +23,6 @@ export const DEFAULTS = {
   redisReadConnections: 4,
   /** Serving: a vector read unanswered this long fails (503) and its connection is reopened. */
   redisReadTimeoutMs: 2_000,
+  /** Heap limit of each worker thread in MB; undefined leaves V8's default (4 GB here). */
+  workerHeapMb: undefined,
 } as const;

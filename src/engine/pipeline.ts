@@ -14,7 +14,7 @@ import type { EngineObserver } from './engine-events.js';
 import { retryForever } from './retry.js';
 import { historyRowCount } from './source-processor.js';
 import type { BatchOutput, TimeBounds } from './source-processor.js';
-import type { WorkerPool } from './worker-pool.js';
+import type { RestartReason, WorkerPool } from './worker-pool.js';
 import type { ReadyValue, WorkerRequest } from './worker-protocol.js';
 
 type InitRequest = Omit<Extract<WorkerRequest, { type: 'init' }>, 'id'>;
@@ -192,10 +192,17 @@ export class Pipeline {
   }
 
   /** Called by the pool's onRestart: the thread at `index` lost its state. */
-  workerRestarted(index: number, exitCode: number): void {
+  workerRestarted(index: number, exitCode: number, reason: RestartReason = 'exited'): void {
     this.generations[index] = (this.generations[index] ?? 0) + 1;
     this.inits.delete(index);
     this.deps.observer?.workerRestart?.({ index, exitCode });
+    if (reason === 'out_of_memory') {
+      this.log.error(
+        'worker thread ran out of memory and was restarted; its partitions reload state from the online store. Each worker keeps the windows of every entity of its partitions in memory: raise FS_WORKER_HEAP_MB, or spread the partitions over more workers or engines (docs/deployment.md, "Sizing memory")',
+        { index, exitCode },
+      );
+      return;
+    }
     this.log.warn('worker thread restarted; its partitions reload state from the online store', {
       index,
       exitCode,

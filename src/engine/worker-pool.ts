@@ -10,14 +10,25 @@ interface Slot {
   worker: Worker;
   pending: Map<number, Pending>;
   alive: boolean;
+  /** Why the thread failed, when it reported an error before exiting. */
+  failure: RestartReason | undefined;
 }
+
+/** Why a thread was replaced: it ran out of its heap (`heapMb`), or exited otherwise. */
+export type RestartReason = 'out_of_memory' | 'exited';
 
 export interface WorkerPoolOptions {
   /** Module run by each thread (cli/worker-entry). */
   readonly entry: URL;
   readonly size: number;
+  /**
+   * Old-generation heap limit of each thread in MB (`FS_WORKER_HEAP_MB`); V8's default when
+   * absent. A thread that exceeds it is stopped and replaced (reason `out_of_memory`) instead
+   * of aborting the whole process.
+   */
+  readonly heapMb?: number;
   /** Called after a thread died and was replaced (the engine re-initialises it). */
-  readonly onRestart?: (index: number, exitCode: number) => void;
+  readonly onRestart?: (index: number, exitCode: number, reason: RestartReason) => void;
 }
 
 /**
@@ -43,8 +54,12 @@ export class WorkerPool {
     // without a build step), then import the entry module.
     const tsx = import.meta.resolve('tsx/esm/api');
     const code = `import(${JSON.stringify(tsx)}).then((m) => m.register()).then(() => import(${JSON.stringify(this.options.entry.href)}));`;
-    const worker = new Worker(code, { eval: true });
-    const slot: Slot = { worker, pending: new Map(), alive: true };
+    const heapMb = this.options.heapMb;
+    const worker = new Worker(code, {
+      eval: true,
+      ...(heapMb === undefined ? {} : { resourceLimits: { maxOldGenerationSizeMb: heapMb } }),
+    });
+    const slot: Slot = { worker, pending: new Map(), alive: true, failure: undefined };
     worker.on('message', (reply: WorkerReply) => {
       const p = slot.pending.get(reply.id);
       if (p === undefined) return;
@@ -53,28 +68,43 @@ export class WorkerPool {
       else p.reject(fromErrorData(reply.error));
     });
     worker.on('error', (err) => {
-      for (const p of slot.pending.values()) p.reject(err);
+      const outOfMemory = (err as { code?: unknown }).code === 'ERR_WORKER_OUT_OF_MEMORY';
+      slot.failure = outOfMemory ? 'out_of_memory' : 'exited';
+      const reason = outOfMemory ? this.outOfMemory(index) : err;
+      for (const p of slot.pending.values()) p.reject(reason);
       slot.pending.clear();
     });
     worker.on('exit', (code) => {
       slot.alive = false;
-      const err = new FeatureStreamError(
-        'WORKER_EXITED',
-        `worker thread ${index} exited with code ${code}`,
-        {
-          domain: 'internal',
-          retriable: true,
-        },
-      );
+      const outOfMemory = slot.failure === 'out_of_memory';
+      const err = outOfMemory
+        ? this.outOfMemory(index)
+        : new FeatureStreamError(
+            'WORKER_EXITED',
+            `worker thread ${index} exited with code ${code}`,
+            {
+              domain: 'internal',
+              retriable: true,
+            },
+          );
       for (const p of slot.pending.values()) p.reject(err);
       slot.pending.clear();
       if (!this.closing) {
         this.restarts++;
         this.slots[index] = this.spawn(index);
-        this.options.onRestart?.(index, code);
+        this.options.onRestart?.(index, code, outOfMemory ? 'out_of_memory' : 'exited');
       }
     });
     return slot;
+  }
+
+  private outOfMemory(index: number): FeatureStreamError {
+    const limit = this.options.heapMb === undefined ? "V8's default" : `${this.options.heapMb} MB`;
+    return new FeatureStreamError(
+      'WORKER_EXITED',
+      `worker thread ${index} ran out of memory (heap limit ${limit}); raise FS_WORKER_HEAP_MB or spread the partitions over more workers`,
+      { domain: 'internal', retriable: true },
+    );
   }
 
   /** The thread that owns a partition (stable for a given pool size). */

@@ -38,3 +38,12 @@ describe('loadConfig: serving reads on a single Redis', () => {
     );
   });
 });
+
+describe('loadConfig: worker threads', () => {
+  it('FS_WORKER_HEAP_MB: absent leaves V8 its default; a number in [64, 1048576] MB', () => {
+    expect(loadConfig({}).workerHeapMb).toBeUndefined();
+    expect(loadConfig({ FS_WORKER_HEAP_MB: '6144' }).workerHeapMb).toBe(6144);
+    expect(() => loadConfig({ FS_WORKER_HEAP_MB: '8' })).toThrow(/FS_WORKER_HEAP_MB=8/);
+    expect(() => loadConfig({ FS_WORKER_HEAP_MB: 'lots' })).toThrow(/FS_WORKER_HEAP_MB=lots/);
+  });
+});

@@ -245,7 +245,11 @@ export async function backfillWithConfig(
       const o = online;
       closers.push(() => o.close());
     }
-    const pool = new WorkerPool({ entry: WORKER_ENTRY, size: config.workers });
+    const pool = new WorkerPool({
+      entry: WORKER_ENTRY,
+      size: config.workers,
+      ...(config.workerHeapMb === undefined ? {} : { heapMb: config.workerHeapMb }),
+    });
     closers.push(() => pool.close());
     const result = await runBackfill(
       {
