@@ -7,7 +7,8 @@
  *   npm run bench:core [-- --events 5000000 --cards 100000 --span 1h --batch 2000 --views algebraic,full]
  *
  * Prints events/s and ns/event for the algebraic features alone and for the full topology
- * (with sketches), heap growth, encoded state bytes per entity, and the share of the time spent
+ * (with sketches), heap growth (JS heap plus ArrayBuffers) and what it comes to per entity in
+ * memory, encoded state bytes per entity, and the share of the time spent
  * applying events, settling (history rows), computing online values and persisting state.
  * Last line: one JSON object.
  */
@@ -194,7 +195,7 @@ function report(name: string, r: Result): void {
   console.log(
     `${name.padEnd(10)} ${Math.round(r.eventsPerS).toLocaleString('en-US').padStart(10)} events/s  ${r.nsPerEvent.toFixed(0).padStart(5)} ns/event  ` +
       `${r.historyRows.toLocaleString('en-US')} history rows  ${r.onlineWrites.toLocaleString('en-US')} online writes  ` +
-      `${r.entities.toLocaleString('en-US')} cards  ${r.stateBytesPerEntity.toFixed(0)} B state/card  heap+buffers +${r.heapGrowthMb.toFixed(0)} MB`,
+      `${r.entities.toLocaleString('en-US')} cards  ${r.stateBytesPerEntity.toFixed(0)} B state/card  heap+buffers +${r.heapGrowthMb.toFixed(0)} MB (${((r.heapGrowthMb * 1e6) / r.entities).toFixed(0)} B in memory/card)`,
   );
   console.log(
     `${''.padEnd(10)} time: ${Object.entries(r.phases)
@@ -217,5 +218,8 @@ console.log(
     algebraic_events_per_s: rounded(alg?.eventsPerS),
     full_events_per_s: rounded(full?.eventsPerS),
     state_bytes_per_entity: rounded(full?.stateBytesPerEntity),
+    memory_bytes_per_entity: rounded(
+      full === undefined ? undefined : (full.heapGrowthMb * 1e6) / full.entities,
+    ),
   }),
 );
