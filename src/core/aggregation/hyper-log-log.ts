@@ -3,9 +3,8 @@ import type { ByteReader, ByteWriter } from '../encoding/bytes.js';
 /**
  * HyperLogLog over 32-bit hashes, with an exact sparse mode for small sets.
  *
- * - **Sparse**: the distinct 32-bit hashes themselves, kept sorted in a plain array (unboxed
- *   doubles: a typed array costs three heap objects, ≈ 180 bytes before its first hash, and
- *   most tiles hold a handful of hashes). The count is
+ * - **Sparse**: the distinct 32-bit hashes themselves, kept sorted (`Hashes`: a plain array
+ *   while small — most tiles hold a handful of hashes — a `Uint32Array` beyond). The count is
  *   exact up to hash collisions (two distinct values with the same 32-bit hash count once; for k
  *   values that happens with probability about k²/2³³, ≈ 1.2e-4 at k = 1024).
  * - **Dense**: `m = 2^p` one-byte registers. A hash's top p bits pick the register; the register
@@ -29,15 +28,22 @@ export class HllState {
    * Sparse mode: the distinct hashes, ascending, in `sparse[0..size)` (slots past `size` are
    * spare capacity). `EMPTY_HASHES` — shared, never written — until the first hash.
    */
-  sparse: number[];
+  sparse: Hashes;
   size = 0;
 
-  constructor(sparse: number[] = EMPTY_HASHES) {
+  constructor(sparse: Hashes = EMPTY_HASHES) {
     this.sparse = sparse;
   }
 }
 
-const EMPTY_HASHES: number[] = [];
+/**
+ * A sparse set's storage: a plain array of doubles while it has at most `PLAIN_SLOTS` slots (a
+ * typed array costs ≈ 180 B of objects before its first hash), a `Uint32Array` beyond (4 bytes
+ * per hash instead of 8, so a large sparse set stays under the dense registers' size).
+ */
+type Hashes = number[] | Uint32Array;
+const PLAIN_SLOTS = 32;
+const EMPTY_HASHES: Hashes = [];
 /** First capacity of a sparse set (then doubled, up to the sparse limit). */
 const FIRST_CAPACITY = 2;
 const FORMAT_SPARSE = 0;
@@ -266,7 +272,7 @@ export class HyperLogLog {
     }
     const size = r.uvar();
     if (size === 0) return new HllState();
-    const keys = new Array<number>(size).fill(0);
+    const keys = slots(size);
     for (let i = 0; i < size; i++) keys[i] = r.u32();
     const s = new HllState(keys);
     s.size = size;
@@ -275,14 +281,19 @@ export class HyperLogLog {
 }
 
 /** The first `size` hashes of `keys` in a new array of `capacity` slots (the rest 0). */
-function grown(keys: readonly number[], size: number, capacity: number): number[] {
-  const out = new Array<number>(capacity).fill(0);
+/** Zeroed storage for `capacity` hashes. */
+function slots(capacity: number): Hashes {
+  return capacity > PLAIN_SLOTS ? new Uint32Array(capacity) : new Array<number>(capacity).fill(0);
+}
+
+function grown(keys: Hashes, size: number, capacity: number): Hashes {
+  const out = slots(capacity);
   for (let i = 0; i < size; i++) out[i] = keys[i] ?? 0;
   return out;
 }
 
 /** First position in the ascending `keys[0..size)` whose hash is ≥ `h` (`size` when none). */
-function lowerBound(keys: readonly number[], size: number, h: number): number {
+function lowerBound(keys: Hashes, size: number, h: number): number {
   let lo = 0;
   let hi = size;
   while (lo < hi) {
@@ -294,7 +305,7 @@ function lowerBound(keys: readonly number[], size: number, h: number): number {
 }
 
 /** Position of `h` in the ascending `keys[0..size)`, or −1. */
-function indexOf(keys: readonly number[], size: number, h: number): number {
+function indexOf(keys: Hashes, size: number, h: number): number {
   const at = lowerBound(keys, size, h);
   return at < size && keys[at] === h ? at : -1;
 }
