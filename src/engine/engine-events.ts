@@ -15,6 +15,8 @@ export interface EngineObserver {
     highWatermark: number;
     historyRows: number;
     entityWrites: number;
+    /** Entities (summed over the partition's views) held in worker memory after the batch. */
+    entitiesInMemory: number;
     processMs: number;
   }) => void;
   flush?: (e: {

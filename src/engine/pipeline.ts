@@ -270,6 +270,7 @@ export class Pipeline {
         highWatermark: batch.highWatermark,
         historyRows: historyRowCount(out),
         entityWrites: out.views.reduce((n, v) => n + v.writes.length, 0),
+        entitiesInMemory: out.views.reduce((n, v) => n + v.entities, 0),
         processMs,
       });
       return {

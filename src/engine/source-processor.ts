@@ -32,6 +32,8 @@ export interface ViewOutput {
   readonly view: string;
   readonly rows: HistoryRow[];
   readonly writes: EntityWrite[];
+  /** Entities of the view the partition holds in the worker's memory after the batch. */
+  readonly entities: number;
 }
 
 export interface BatchCounters {
@@ -409,7 +411,7 @@ export class SourceProcessor {
           });
         }
       }
-      return { view: slot.view.name, rows: [], writes };
+      return { view: slot.view.name, rows: [], writes, entities: entities.length };
     });
     return { views, total: Math.max(0, ...all.map((a) => a.length)) };
   }
@@ -473,6 +475,6 @@ export class SourceProcessor {
       s.stateDirty = false;
       s.persisted = true;
     }
-    return { view: slot.view.name, rows, writes };
+    return { view: slot.view.name, rows, writes, entities: rt.entities.size };
   }
 }

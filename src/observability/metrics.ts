@@ -16,6 +16,7 @@ export const METRICS = {
   events: 'featurestream_events_total',
   deadLetters: 'featurestream_dead_letters_total',
   consumerLag: 'featurestream_consumer_lag',
+  entitiesInMemory: 'featurestream_entities_in_memory',
   eventTimeLag: 'featurestream_event_time_lag_seconds',
   flush: 'featurestream_flush_seconds',
   freshness: 'featurestream_freshness_seconds',
@@ -64,6 +65,7 @@ interface PartitionGauges {
   readonly partition: string;
   lag: number | undefined;
   maxEventTime: number;
+  entities: number | undefined;
 }
 
 const tpKey = (topic: string, partition: number): string => `${topic}\u0000${partition}`;
@@ -130,6 +132,18 @@ export class EngineMetrics {
         this.reset();
         for (const p of partitions.values())
           if (p.lag !== undefined) this.set({ topic: p.topic, partition: p.partition }, p.lag);
+      },
+    });
+    new Gauge({
+      name: METRICS.entitiesInMemory,
+      help: "Entities whose window state the partition holds in its worker thread's memory (all views, as of the last processed batch): every entity seen since the partition was assigned — idle ones are not evicted. Size worker heaps by it (docs/deployment.md, Sizing memory).",
+      labelNames: ['topic', 'partition'],
+      registers,
+      collect() {
+        this.reset();
+        for (const p of partitions.values())
+          if (p.entities !== undefined)
+            this.set({ topic: p.topic, partition: p.partition }, p.entities);
       },
     });
     const now = this.now;
@@ -224,12 +238,19 @@ export class EngineMetrics {
       const key = tpKey(topic, e.partition);
       let p = this.partitions.get(key);
       if (p === undefined) {
-        p = { topic, partition: String(e.partition), lag: undefined, maxEventTime: -Infinity };
+        p = {
+          topic,
+          partition: String(e.partition),
+          lag: undefined,
+          maxEventTime: -Infinity,
+          entities: undefined,
+        };
         this.partitions.set(key, p);
       }
       if (e.nextOffset >= 0 && Number.isFinite(e.highWatermark))
         p.lag = Math.max(0, e.highWatermark - e.nextOffset);
       if (e.maxEventTime > p.maxEventTime) p.maxEventTime = e.maxEventTime;
+      p.entities = e.entitiesInMemory;
       if (e.processMs > 0) {
         this.busySeconds.inc(e.processMs / 1000);
         this.addBusy(e.processMs);

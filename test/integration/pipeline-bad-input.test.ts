@@ -79,10 +79,12 @@ describe('bad input never stops the stream and is never silently dropped', () =>
 
     const config = testConfig();
     const dead = new Map<string, number>();
+    const inMemory = new Map<number, number>();
     const running = await startEngine(config, [g.file], {
       batch: (e) => {
         for (const [reason, n] of Object.entries(e.counters.dead))
           dead.set(reason, (dead.get(reason) ?? 0) + n);
+        inMemory.set(e.partition, e.entitiesInMemory);
       },
     });
     try {
@@ -91,6 +93,8 @@ describe('bad input never stops the stream and is never silently dropped', () =>
         await new Promise((res) => setTimeout(res, 100));
       expect(running.records()).toBe(messages.length);
       expect(Object.fromEntries(dead)).toEqual(Object.fromEntries(wantReasons));
+      // Workers hold exactly the accounts with applied events (bad records create none).
+      expect([...inMemory.values()].reduce((a, b) => a + b, 0)).toBe(expected.online.size);
 
       // Every bad record is on <topic>.dlq with its reason and source coordinates.
       const consumer = kafka().consumer({ groupId: uniqueName('dlq-check') });

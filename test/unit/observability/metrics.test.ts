@@ -56,6 +56,7 @@ function batch(over: Partial<Parameters<NonNullable<EngineObserver['batch']>>[0]
     highWatermark: 25,
     historyRows: 4,
     entityWrites: 2,
+    entitiesInMemory: 120,
     processMs: 500,
     ...over,
   };
@@ -82,6 +83,7 @@ describe('EngineMetrics', () => {
         nextOffset: 100,
         highWatermark: 100,
         maxEventTime: T0 - 5_000,
+        entitiesInMemory: 7,
         processMs: 300,
       }),
     );
@@ -117,6 +119,8 @@ describe('EngineMetrics', () => {
     expect(value(s, METRICS.deadLetters, { topic: 'tx', reason: 'missing_key' })).toBe(1);
     expect(value(s, METRICS.consumerLag, { topic: 'tx', partition: '0' })).toBe(15);
     expect(value(s, METRICS.consumerLag, { topic: 'tx', partition: '1' })).toBe(0);
+    expect(value(s, METRICS.entitiesInMemory, { topic: 'tx', partition: '0' })).toBe(120);
+    expect(value(s, METRICS.entitiesInMemory, { topic: 'tx', partition: '1' })).toBe(7);
     // wall clock (T0 + 2 s) minus the newest event time processed
     expect(value(s, METRICS.eventTimeLag, { topic: 'tx', partition: '0' })).toBe(3);
     expect(value(s, METRICS.eventTimeLag, { topic: 'tx', partition: '1' })).toBe(7);
@@ -169,6 +173,7 @@ describe('EngineMetrics', () => {
     const s3 = parse(await m.metrics());
     expect(value(s3, METRICS.consumerLag, { topic: 'tx', partition: '0' })).toBeUndefined();
     expect(value(s3, METRICS.eventTimeLag, { topic: 'tx', partition: '0' })).toBeUndefined();
+    expect(value(s3, METRICS.entitiesInMemory, { topic: 'tx', partition: '0' })).toBeUndefined();
   });
 
   it('serves /metrics and /healthz over HTTP on a free port', async () => {
