@@ -1,5 +1,5 @@
 import type { ByteReader, ByteWriter } from '../encoding/bytes.js';
-import { appendExact } from '../values/exact-array.js';
+import { appendExact, trimmed } from '../values/exact-array.js';
 
 /**
  * A sparse histogram for DDSketch: bins with integer index `keys[i]` (strictly ascending) and
@@ -229,5 +229,8 @@ export function storeDecode(r: ByteReader): BinStore {
     out.keys.push(k);
   }
   for (let i = 0; i < size; i++) out.counts.push(r.uvar());
+  // Decoded state (every entity at a restart) at its exact size, like trimmed tiles.
+  out.keys = trimmed(out.keys);
+  out.counts = trimmed(out.counts);
   return out;
 }

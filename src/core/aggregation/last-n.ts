@@ -177,6 +177,9 @@ export class LastNAggregator implements Aggregator<LastNState> {
       out.times.push(r.num());
       out.values.push(readScalar(r));
     }
+    // Decoded state (every entity at a restart) at its exact size.
+    out.times = trimmed(out.times);
+    out.values = trimmed(out.values);
     return out;
   }
 }
