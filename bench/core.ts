@@ -17,8 +17,6 @@ import type { Scalar } from '../src/core/aggregation/aggregator.js';
 import { compileView } from '../src/core/topology/compile.js';
 import type { CompiledView, Row } from '../src/core/topology/compile.js';
 import { EventReader, READ_OK } from '../src/core/topology/event-reader.js';
-import { featureView } from '../src/core/topology/feature-view.js';
-import type { FeatureViewDef } from '../src/core/topology/feature-view.js';
 import { ByteWriter } from '../src/core/encoding/bytes.js';
 import {
   STATE_ARENA_BYTES,
@@ -31,7 +29,7 @@ import { toMillis } from '../src/core/time/duration.js';
 import type { Duration } from '../src/core/time/duration.js';
 import { prng } from '../src/cli/demo/transaction-generator.js';
 import fraud from '../topologies/card-fraud.js';
-import { card, transactions } from '../topologies/sources.js';
+import { fraudAlgebraic } from './fraud-algebraic.js';
 
 const { values } = parseArgs({
   options: {
@@ -53,24 +51,6 @@ const CARDS = Number(values.cards);
 const BATCH = Number(values.batch);
 const CHUNK = 200_000;
 const SPAN_MS = toMillis(values.span as Duration, '--span');
-
-/** The fraud topology's algebraic features only (no HLL, quantile sketch or lastN). */
-const algebraic: FeatureViewDef = featureView('card_fraud_algebraic', {
-  entity: card,
-  source: transactions,
-  features: (f) => ({
-    txn_count_1m: f.count().over('1m'),
-    txn_count_5m: f.count().over('5m'),
-    txn_count_1h: f.count().over('1h'),
-    amount_sum_1h: f.sum('amount').over('1h'),
-    amount_sum_24h: f.sum('amount').over('24h'),
-    amount_mean_1h: f.mean('amount').over('1h'),
-    amount_mean_24h: f.mean('amount').over('24h'),
-    amount_max_1h: f.max('amount').over('1h'),
-    amount_max_24h: f.max('amount').over('24h'),
-    last_country: f.last('country').lifetime(),
-  }),
-});
 
 const COUNTRIES = ['US', 'GB', 'DE', 'FR', 'NL', 'ES', 'IT', 'CA', 'BR', 'IN'];
 
@@ -207,7 +187,7 @@ function report(name: string, r: Result): void {
 console.log(
   `bench:core — ${EVENTS.toLocaleString('en-US')} events, ${CARDS.toLocaleString('en-US')} cards, batches of ${BATCH}, node ${process.version}, one thread`,
 );
-const alg = VIEWS.has('algebraic') ? run(compileView(algebraic)) : undefined;
+const alg = VIEWS.has('algebraic') ? run(compileView(fraudAlgebraic)) : undefined;
 if (alg !== undefined) report('algebraic', alg);
 const full = VIEWS.has('full') ? run(compileView(fraud)) : undefined;
 if (full !== undefined) report('full', full);

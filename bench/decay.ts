@@ -12,10 +12,9 @@
 import { parseArgs } from 'node:util';
 import type { Scalar } from '../src/core/aggregation/aggregator.js';
 import { compileView } from '../src/core/topology/compile.js';
-import { featureView } from '../src/core/topology/feature-view.js';
 import { PartitionRuntime } from '../src/core/windowing/partition-runtime.js';
 import { planView } from '../src/core/windowing/view-plan.js';
-import { card, transactions } from '../topologies/sources.js';
+import { fraudAlgebraic } from './fraud-algebraic.js';
 
 const { values } = parseArgs({
   options: {
@@ -26,26 +25,7 @@ const { values } = parseArgs({
 const CARDS = values.cards.split(',').map(Number);
 const REPEAT = Number(values.repeat);
 
-const plan = planView(
-  compileView(
-    featureView('card_fraud_algebraic', {
-      entity: card,
-      source: transactions,
-      features: (f) => ({
-        txn_count_1m: f.count().over('1m'),
-        txn_count_5m: f.count().over('5m'),
-        txn_count_1h: f.count().over('1h'),
-        amount_sum_1h: f.sum('amount').over('1h'),
-        amount_sum_24h: f.sum('amount').over('24h'),
-        amount_mean_1h: f.mean('amount').over('1h'),
-        amount_mean_24h: f.mean('amount').over('24h'),
-        amount_max_1h: f.max('amount').over('1h'),
-        amount_max_24h: f.max('amount').over('24h'),
-        last_country: f.last('country').lifetime(),
-      }),
-    }),
-  ),
-);
+const plan = planView(compileView(fraudAlgebraic));
 
 const HOUR = 3_600_000;
 const t0 = Date.UTC(2026, 0, 1);
