@@ -123,44 +123,42 @@ export class EngineMetrics {
       registers,
     });
     const partitions = this.partitions;
-    new Gauge({
-      name: METRICS.consumerLag,
-      help: 'Records in the partition not yet processed: high watermark minus next offset, as of the last processed batch.',
-      labelNames: ['topic', 'partition'],
-      registers,
-      collect() {
-        this.reset();
-        for (const p of partitions.values())
-          if (p.lag !== undefined) this.set({ topic: p.topic, partition: p.partition }, p.lag);
-      },
-    });
-    new Gauge({
-      name: METRICS.entitiesInMemory,
-      help: "Entities whose window state the partition holds in its worker thread's memory (all views, as of the last processed batch): every entity seen since the partition was assigned — idle ones are not evicted. Size worker heaps by it (docs/deployment.md, Sizing memory).",
-      labelNames: ['topic', 'partition'],
-      registers,
-      collect() {
-        this.reset();
-        for (const p of partitions.values())
-          if (p.entities !== undefined)
-            this.set({ topic: p.topic, partition: p.partition }, p.entities);
-      },
-    });
+    /** A gauge per partition, read at scrape time; partitions whose value is undefined are left out. */
+    const perPartition = (
+      name: string,
+      help: string,
+      read: (p: PartitionGauges) => number | undefined,
+    ): void => {
+      new Gauge({
+        name,
+        help,
+        labelNames: ['topic', 'partition'],
+        registers,
+        collect() {
+          this.reset();
+          for (const p of partitions.values()) {
+            const v = read(p);
+            if (v !== undefined) this.set({ topic: p.topic, partition: p.partition }, v);
+          }
+        },
+      });
+    };
+    perPartition(
+      METRICS.consumerLag,
+      'Records in the partition not yet processed: high watermark minus next offset, as of the last processed batch.',
+      (p) => p.lag,
+    );
+    perPartition(
+      METRICS.entitiesInMemory,
+      "Entities whose window state the partition holds in its worker thread's memory (all views, as of the last processed batch): every entity seen since the partition was assigned — idle ones are not evicted. Size worker heaps by it (docs/deployment.md, Sizing memory).",
+      (p) => p.entities,
+    );
     const now = this.now;
-    new Gauge({
-      name: METRICS.eventTimeLag,
-      help: 'Wall clock minus the newest event time the partition has processed, at scrape time (grows while the partition is idle). Not the watermark lag: the watermark trails this by the allowed lateness.',
-      labelNames: ['topic', 'partition'],
-      registers,
-      collect() {
-        this.reset();
-        const t = now();
-        for (const p of partitions.values()) {
-          if (Number.isFinite(p.maxEventTime))
-            this.set({ topic: p.topic, partition: p.partition }, (t - p.maxEventTime) / 1000);
-        }
-      },
-    });
+    perPartition(
+      METRICS.eventTimeLag,
+      'Wall clock minus the newest event time the partition has processed, at scrape time (grows while the partition is idle). Not the watermark lag: the watermark trails this by the allowed lateness.',
+      (p) => (Number.isFinite(p.maxEventTime) ? (now() - p.maxEventTime) / 1000 : undefined),
+    );
     this.flush = new Histogram({
       name: METRICS.flush,
       help: 'Time for a sink to acknowledge one flush of a batch (per attempt that succeeded).',

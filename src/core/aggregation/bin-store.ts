@@ -230,7 +230,12 @@ export function storeDecode(r: ByteReader): BinStore {
   }
   for (let i = 0; i < size; i++) out.counts.push(r.uvar());
   // Decoded state (every entity at a restart) at its exact size, like trimmed tiles.
-  out.keys = trimmed(out.keys);
-  out.counts = trimmed(out.counts);
+  storeTrim(out);
   return out;
+}
+
+/** Releases the spare capacity of `s`'s arrays (a closed tile, or a decoded store). */
+export function storeTrim(s: BinStore): void {
+  s.keys = trimmed(s.keys);
+  s.counts = trimmed(s.counts);
 }

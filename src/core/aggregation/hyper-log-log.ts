@@ -280,12 +280,12 @@ export class HyperLogLog {
   }
 }
 
-/** The first `size` hashes of `keys` in a new array of `capacity` slots (the rest 0). */
 /** Zeroed storage for `capacity` hashes. */
 function slots(capacity: number): Hashes {
   return capacity > PLAIN_SLOTS ? new Uint32Array(capacity) : new Array<number>(capacity).fill(0);
 }
 
+/** The first `size` hashes of `keys` in a new array of `capacity` slots (the rest 0). */
 function grown(keys: Hashes, size: number, capacity: number): Hashes {
   const out = slots(capacity);
   for (let i = 0; i < size; i++) out[i] = keys[i] ?? 0;

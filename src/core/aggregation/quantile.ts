@@ -1,4 +1,4 @@
-import { trimmed } from '../values/exact-array.js';
+import { storeTrim } from './bin-store.js';
 import type { ByteReader, ByteWriter } from '../encoding/bytes.js';
 import type { Aggregator, FeatureValue, Scalar } from './aggregator.js';
 import {
@@ -42,10 +42,8 @@ export class QuantileAggregator implements Aggregator<DDSketchState> {
 
   /** A closed tile's bins at their exact size. */
   readonly trim = (ir: DDSketchState): DDSketchState => {
-    for (const store of [ir.pos, ir.neg]) {
-      store.keys = trimmed(store.keys);
-      store.counts = trimmed(store.counts);
-    }
+    storeTrim(ir.pos);
+    storeTrim(ir.neg);
     return ir;
   };
 

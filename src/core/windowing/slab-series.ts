@@ -12,7 +12,6 @@ export const RING_BLOCK = 0;
 export const RING_CAP = 1;
 export const RING_HEAD = 2;
 export const RING_END = 3;
-export const RING_MARKS = 4;
 
 /** Marks of an entity with no ring yet (appended to `ViewPlan.initialMarks`). */
 export const EMPTY_RING: readonly number[] = [-1, 0, 0, 0];
@@ -23,10 +22,10 @@ const NO_MARKS: number[] = [];
 /**
  * The tiles of one fixed-width numeric tile series (`Aggregator.slots`: count, sum, mean, min,
  * max, variance, stddev) for every entity of a partition runtime, in one `Float64Array`: each
- * entity owns a ring of `cap` tiles (a power of two, doubled when full, blocks of a size class
- * reused through free lists), tile `i` at `block + (i mod cap)·stride` = its start, then its IR
- * (`stride` = 1 + width). A ring doubles when full, halves when a quarter full and is given
- * back when empty; absolute tile indices only grow, so no index ever changes.
+ * entity owns a ring of `cap` tiles (a power of two; blocks of a size class are reused through
+ * free lists), tile `i` at `block + (i mod cap)·stride` = its start, then its IR (`stride` =
+ * 1 + width). A ring doubles when full, halves when a quarter full and is given back when
+ * empty; absolute tile indices only grow, so no index ever changes.
  *
  * Settling one entity then reads its `marks` and one contiguous block per series instead of a
  * tile object, its array and the array's backing store per series (three heap objects, scattered
