@@ -18,12 +18,9 @@ import { compileView } from '../src/core/topology/compile.js';
 import type { CompiledView, Row } from '../src/core/topology/compile.js';
 import { EventReader, READ_OK } from '../src/core/topology/event-reader.js';
 import { ByteWriter } from '../src/core/encoding/bytes.js';
-import {
-  STATE_ARENA_BYTES,
-  appendEntity,
-  encodeEntity,
-} from '../src/core/windowing/entity-state.js';
-import { PartitionRuntime } from '../src/core/windowing/partition-runtime.js';
+import { STATE_ARENA_BYTES } from '../src/core/windowing/entity-state.js';
+import { createRuntime } from '../src/core/windowing/create-runtime.js';
+import type { RuntimeKind } from '../src/core/windowing/create-runtime.js';
 import { planView } from '../src/core/windowing/view-plan.js';
 import { toMillis } from '../src/core/time/duration.js';
 import type { Duration } from '../src/core/time/duration.js';
@@ -39,8 +36,13 @@ const { values } = parseArgs({
     span: { type: 'string', default: '1h' },
     /** Which views to run (an A/B of one view takes half the time). */
     views: { type: 'string', default: 'algebraic,full' },
+    /** Which view runtime: auto (records where the view allows, as the engine), object, record. */
+    runtime: { type: 'string', default: 'auto' },
   },
 });
+const RUNTIME = values.runtime as RuntimeKind;
+if (!['auto', 'object', 'record'].includes(RUNTIME))
+  throw new Error(`--runtime: unknown runtime '${values.runtime}' (auto, object, record)`);
 const VIEWS = new Set(values.views.split(','));
 for (const v of VIEWS) {
   if (v !== 'algebraic' && v !== 'full')
@@ -86,8 +88,9 @@ function* chunks(seed: number): Generator<Row[]> {
 }
 
 interface Result {
-  /** Share of the measured time per phase: apply events, settle (history rows), online values, persist state. */
-  phases: Record<'apply' | 'settle' | 'online' | 'persist', number>;
+  /** Share of the measured time per phase: apply events, settle (history rows), online writes (values and state bytes). */
+  phases: Record<'apply' | 'settle' | 'writes', number>;
+  runtime: string;
   eventsPerS: number;
   nsPerEvent: number;
   historyRows: number;
@@ -110,14 +113,14 @@ function heapAndBuffers(): number {
 function run(view: CompiledView): Result {
   const plan = planView(view);
   const reader = new EventReader(view, plan.inputs);
-  const rt = new PartitionRuntime(plan);
+  const rt = createRuntime(plan, RUNTIME);
   gc();
   const heapBefore = heapAndBuffers();
   let ns = 0n;
   let rows = 0;
   let writes = 0;
   let offset = 0;
-  const phases = { apply: 0n, settle: 0n, online: 0n, persist: 0n };
+  const phases = { apply: 0n, settle: 0n, writes: 0n };
   for (const chunk of chunks(1)) {
     const t0 = process.hrtime.bigint();
     for (let b = 0; b < chunk.length; b += BATCH) {
@@ -134,28 +137,22 @@ function run(view: CompiledView): Result {
       rt.advance();
       rows += rt.takeRows().length;
       const p2 = process.hrtime.bigint();
-      const dirty = rt.takeDirty();
-      for (const s of dirty) rt.onlineValues(s);
-      writes += dirty.length;
-      const p3 = process.hrtime.bigint();
-      const arena = new ByteWriter(STATE_ARENA_BYTES);
-      for (const s of dirty) {
-        if (s.stateDirty) {
-          appendEntity(plan, s, arena);
-          s.stateDirty = false;
-        }
-      }
+      writes += rt.takeWrites(new ByteWriter(STATE_ARENA_BYTES)).length;
       phases.apply += p1 - p0;
       phases.settle += p2 - p1;
-      phases.online += p3 - p2;
-      phases.persist += process.hrtime.bigint() - p3;
+      phases.writes += process.hrtime.bigint() - p2;
     }
     ns += process.hrtime.bigint() - t0;
   }
   gc();
   const heapAfter = heapAndBuffers();
   let total = 0;
-  for (const s of rt.entities.values()) total += encodeEntity(plan, s).length;
+  const keys = rt.entityKeys();
+  const w = new ByteWriter();
+  for (const key of keys) {
+    w.reset();
+    total += rt.snapshotWrite(key, w).state?.length ?? 0;
+  }
   const seconds = Number(ns) / 1e9;
   return {
     phases: Object.fromEntries(
@@ -165,8 +162,9 @@ function run(view: CompiledView): Result {
     nsPerEvent: Number(ns) / EVENTS,
     historyRows: rows,
     onlineWrites: writes,
-    entities: rt.entities.size,
-    stateBytesPerEntity: total / rt.entities.size,
+    entities: keys.length,
+    stateBytesPerEntity: total / keys.length,
+    runtime: rt.constructor.name,
     heapGrowthMb: (heapAfter - heapBefore) / 1e6,
   };
 }
@@ -175,7 +173,7 @@ function report(name: string, r: Result): void {
   console.log(
     `${name.padEnd(10)} ${Math.round(r.eventsPerS).toLocaleString('en-US').padStart(10)} events/s  ${r.nsPerEvent.toFixed(0).padStart(5)} ns/event  ` +
       `${r.historyRows.toLocaleString('en-US')} history rows  ${r.onlineWrites.toLocaleString('en-US')} online writes  ` +
-      `${r.entities.toLocaleString('en-US')} cards  ${r.stateBytesPerEntity.toFixed(0)} B state/card  heap+buffers +${r.heapGrowthMb.toFixed(0)} MB (${((r.heapGrowthMb * 1e6) / r.entities).toFixed(0)} B in memory/card)`,
+      `${r.entities.toLocaleString('en-US')} cards  ${r.runtime}  ${r.stateBytesPerEntity.toFixed(0)} B state/card  heap+buffers +${r.heapGrowthMb.toFixed(0)} MB (${((r.heapGrowthMb * 1e6) / r.entities).toFixed(0)} B in memory/card)`,
   );
   console.log(
     `${''.padEnd(10)} time: ${Object.entries(r.phases)

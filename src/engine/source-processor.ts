@@ -3,9 +3,10 @@ import type { CompiledView, Row } from '../core/topology/compile.js';
 import { EventReader, READ_OK, READ_REASONS } from '../core/topology/event-reader.js';
 import type { ReadStatus } from '../core/topology/event-reader.js';
 import { ByteWriter } from '../core/encoding/bytes.js';
-import { STATE_ARENA_BYTES, appendEntity, decodeEntity } from '../core/windowing/entity-state.js';
-import type { EntityState } from '../core/windowing/entity-state.js';
-import { APPLIED, LATE, PartitionRuntime } from '../core/windowing/partition-runtime.js';
+import { STATE_ARENA_BYTES } from '../core/windowing/entity-state.js';
+import { APPLIED, LATE } from '../core/windowing/partition-runtime.js';
+import { createRuntime } from '../core/windowing/create-runtime.js';
+import type { ViewRuntime } from '../core/windowing/view-runtime.js';
 import type { HistoryRow } from '../core/windowing/partition-runtime.js';
 import { planView } from '../core/windowing/view-plan.js';
 import type { ViewPlan } from '../core/windowing/view-plan.js';
@@ -137,7 +138,7 @@ export class SourceProcessor {
   private readonly slots: readonly ViewSlot[];
   private readonly partitions = new Map<
     number,
-    { maxEventTime: number; runtimes: PartitionRuntime[] }
+    { maxEventTime: number; runtimes: ViewRuntime[] }
   >();
   private readonly timeReader: EventReader;
   /** Why `timeOf` returned NaN (a dead-letter reason and detail). */
@@ -146,7 +147,7 @@ export class SourceProcessor {
   /** The read failure of the last `applyEvent` (READ_OK when every view could read it). */
   private failed: ReadStatus = READ_OK;
   /** Per replayed partition: the entities of each view, fixed by the first `snapshot` call. */
-  private readonly snapshots = new Map<number, EntityState[][]>();
+  private readonly snapshots = new Map<number, string[][]>();
 
   constructor(
     readonly topic: string,
@@ -179,10 +180,9 @@ export class SourceProcessor {
   ): void {
     this.snapshots.delete(partition);
     const runtimes = this.slots.map((slot, i) => {
-      const rt = new PartitionRuntime(slot.plan);
+      const rt = createRuntime(slot.plan);
       rt.maxEventTime = maxEventTime;
-      for (const { key, stored } of states[i] ?? [])
-        rt.install(decodeEntity(slot.plan, key, stored.state, rt.slabs));
+      for (const { key, stored } of states[i] ?? []) rt.restore(key, stored.state);
       return rt;
     });
     this.partitions.set(partition, { maxEventTime, runtimes });
@@ -289,7 +289,7 @@ export class SourceProcessor {
    * failure (derive or filter threw, missing key) is left in `failed` / `rejectDetail`.
    */
   private applyEvent(
-    runtimes: readonly PartitionRuntime[],
+    runtimes: readonly ViewRuntime[],
     row: Row,
     t: number,
     offset: number,
@@ -368,7 +368,7 @@ export class SourceProcessor {
       rt.advance();
       const settled = rt.takeRows();
       // Online values are written once, at the end (`snapshot`): drop the dirty marks.
-      rt.takeDirty();
+      rt.dropWrites();
       rows.push(
         whole ? settled : settled.filter((r) => r.asOf >= range.fromMs && r.asOf < range.toMs),
       );
@@ -387,7 +387,7 @@ export class SourceProcessor {
     const p = this.partitionState(partition);
     let all = this.snapshots.get(partition);
     if (all === undefined) {
-      all = p.runtimes.map((rt) => [...rt.entities.values()]);
+      all = p.runtimes.map((rt) => rt.entityKeys());
       this.snapshots.set(partition, all);
     }
     const views = this.slots.map((slot, i) => {
@@ -398,17 +398,9 @@ export class SourceProcessor {
       if (rt !== undefined) {
         const end = Math.min(entities.length, start + limit);
         for (let j = start; j < end; j++) {
-          const s = entities[j];
-          if (s === undefined) continue;
-          writes.push({
-            key: s.key,
-            asOf: s.onlineAsOf,
-            values: rt.onlineValues(s),
-            state: appendEntity(slot.plan, s, arena),
-            isNew: true,
-            fence: s.fence,
-            partition,
-          });
+          const key = entities[j];
+          if (key === undefined) continue;
+          writes.push({ ...rt.snapshotWrite(key, arena), partition });
         }
       }
       return { view: slot.view.name, rows: [], writes, entities: entities.length };
@@ -418,7 +410,7 @@ export class SourceProcessor {
 
   private partitionState(partition: number): {
     maxEventTime: number;
-    runtimes: PartitionRuntime[];
+    runtimes: ViewRuntime[];
   } {
     let p = this.partitions.get(partition);
     if (p === undefined) {
@@ -456,25 +448,13 @@ export class SourceProcessor {
     };
   }
 
-  private collect(slot: ViewSlot, rt: PartitionRuntime, partition: number): ViewOutput {
+  private collect(slot: ViewSlot, rt: ViewRuntime, partition: number): ViewOutput {
     rt.advance();
     const rows = rt.takeRows();
     const writes: EntityWrite[] = [];
     // One buffer for the batch's state bytes; the writes hold views of it (posted together).
     const arena = new ByteWriter(STATE_ARENA_BYTES);
-    for (const s of rt.takeDirty()) {
-      writes.push({
-        key: s.key,
-        asOf: s.onlineAsOf,
-        values: rt.onlineValues(s),
-        state: s.stateDirty ? appendEntity(slot.plan, s, arena) : null,
-        isNew: !s.persisted,
-        fence: s.fence,
-        partition,
-      });
-      s.stateDirty = false;
-      s.persisted = true;
-    }
-    return { view: slot.view.name, rows, writes, entities: rt.entities.size };
+    for (const w of rt.takeWrites(arena)) writes.push({ ...w, partition });
+    return { view: slot.view.name, rows, writes, entities: rt.entityCount };
   }
 }

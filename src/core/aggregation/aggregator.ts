@@ -116,6 +116,8 @@ export interface PackedSlots<IR = unknown> {
   update(buf: Float64Array, off: number, value: Scalar, t: number): void;
   /** A fresh IR holding the slot's value. */
   load(buf: Float64Array, off: number): IR;
+  /** Writes `ir` into the slot (the inverse of `load`). */
+  store(buf: Float64Array, off: number, ir: IR): void;
   /** `merge(acc, slot)`. */
   mergeInto(acc: IR, buf: Float64Array, off: number): IR;
   /** `retract(acc, slot)`; present when the aggregator has `retract`. */

@@ -133,6 +133,9 @@ export const MOMENTS_SLOTS: PackedSlots<MomentsState> = {
   load(buf, off) {
     return Float64Array.of(buf[off + N] ?? 0, buf[off + MEAN] ?? 0, buf[off + M2] ?? 0);
   },
+  store(buf, off, ir) {
+    buf.set(ir, off);
+  },
   mergeInto: mergeMomentsAt,
   retractFrom: retractMomentsAt,
   encode: encodeMomentsAt,

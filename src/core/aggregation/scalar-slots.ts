@@ -35,6 +35,10 @@ export class ScalarSlots implements PackedSlots<number> {
     return buf[off] ?? 0;
   }
 
+  store(buf: Float64Array, off: number, ir: number): void {
+    buf[off] = ir;
+  }
+
   mergeInto(acc: number, buf: Float64Array, off: number): number {
     return this.agg.merge(acc, buf[off] ?? 0);
   }

@@ -75,6 +75,12 @@ class SumSlots implements PackedSlots<SumState> {
     return [buf[off] ?? 0, buf[off + 1] ?? 0, buf[off + 2] ?? 0];
   }
 
+  store(buf: Float64Array, off: number, ir: SumState): void {
+    buf[off] = ir[0] ?? 0;
+    buf[off + 1] = ir[1] ?? 0;
+    buf[off + 2] = ir[2] ?? 0;
+  }
+
   mergeInto(acc: SumState, buf: Float64Array, off: number): SumState {
     mergeAt(acc, 0, buf, off);
     return acc;

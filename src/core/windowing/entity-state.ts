@@ -6,7 +6,7 @@ import { SlabSeries } from './slab-series.js';
 import { TileDeque } from './tile-deque.js';
 import type { Tiles } from './tiles.js';
 import { HEAD, LEAVE } from './view-plan.js';
-import type { ViewPlan } from './view-plan.js';
+import type { SeriesPlan, ViewPlan } from './view-plan.js';
 
 /** An applied event whose time is not yet settled (its time ≥ the partition watermark). */
 export interface PendingEvent {
@@ -151,20 +151,36 @@ export function appendEntity(plan: ViewPlan, s: EntityState, arena: ByteWriter):
 }
 
 function writeEntity(plan: ViewPlan, s: EntityState, w: ByteWriter): void {
-  w.u8(STATE_FORMAT);
-  w.svar(s.fence);
-  writeTime(w, s.latest);
-  writeTime(w, s.settled);
-  writeTime(w, s.onlineAsOf);
+  writeStateHeader(w, s.fence, s.latest, s.settled, s.onlineAsOf);
   for (const series of plan.series) {
     const d = s.tiles(series.index);
     if (d === undefined) throw new Error('tile series missing');
     d.encodeTo(w, series.aggregator, series.tileMs);
   }
   for (const f of plan.lifetime) f.aggregator.encode(s.running[f.index], w);
-  w.uvar(s.pending.length);
+  writePending(w, s.pending);
+}
+
+/** The state bytes' header: format, fence, then the latest, settled and online-as-of times. */
+export function writeStateHeader(
+  w: ByteWriter,
+  fence: number,
+  latest: number,
+  settled: number,
+  onlineAsOf: number,
+): void {
+  w.u8(STATE_FORMAT);
+  w.svar(fence);
+  writeTime(w, latest);
+  writeTime(w, settled);
+  writeTime(w, onlineAsOf);
+}
+
+/** The state bytes' tail: the pending events, times delta-coded, then their input slots. */
+export function writePending(w: ByteWriter, pending: readonly PendingEvent[]): void {
+  w.uvar(pending.length);
   let prevT = 0;
-  for (const p of s.pending) {
+  for (const p of pending) {
     w.svar(p.t - prevT);
     prevT = p.t;
     for (const v of p.inputs) {
@@ -172,6 +188,45 @@ function writeEntity(plan: ViewPlan, s: EntityState, w: ByteWriter): void {
       else writeScalar(w, v);
     }
   }
+}
+
+export interface StateHeader {
+  fence: number;
+  latest: number;
+  settled: number;
+  onlineAsOf: number;
+}
+
+/** Reads what `writeStateHeader` wrote (format 2 or 3; others are refused with the remedy). */
+export function readStateHeader(r: ByteReader): StateHeader {
+  const format = r.u8();
+  if (format !== STATE_FORMAT && format !== READABLE_FORMAT_F64)
+    throw new RangeError(
+      `entity state format ${format} is not supported (expected ${READABLE_FORMAT_F64} or ${STATE_FORMAT}): state written by an older featurestream — rebuild it with \`featurestream backfill <view> --seed-online\` or delete the view's state keys and replay`,
+    );
+  r.numAsF64 = format === READABLE_FORMAT_F64;
+  const fence = r.svar();
+  const latest = readTime(r);
+  const settled = readTime(r);
+  return { fence, latest, settled, onlineAsOf: readTime(r) };
+}
+
+/** Reads what `writePending` wrote. */
+export function readPending(r: ByteReader, plan: ViewPlan): readonly PendingEvent[] {
+  const np = r.uvar();
+  if (np === 0) return NO_PENDING;
+  const pending: PendingEvent[] = [];
+  let prevT = 0;
+  for (let i = 0; i < np; i++) {
+    prevT += r.svar();
+    const inputs: (Scalar | null)[] = [];
+    for (let j = 0; j < plan.inputs.length; j++) {
+      const tag = r.u8();
+      inputs.push(tag === SCALAR_ABSENT ? null : readScalarBody(tag, r));
+    }
+    pending.push({ t: prevT, inputs });
+  }
+  return pending;
 }
 
 /**
@@ -185,44 +240,32 @@ export function decodeEntity(
   slabs: SeriesSlabs = createSlabs(plan),
 ): EntityState {
   const r = new ByteReader(bytes);
-  const format = r.u8();
-  if (format !== STATE_FORMAT && format !== READABLE_FORMAT_F64)
-    throw new RangeError(
-      `entity state format ${format} is not supported (expected ${READABLE_FORMAT_F64} or ${STATE_FORMAT}): state written by an older featurestream — rebuild it with \`featurestream backfill <view> --seed-online\` or delete the view's state keys and replay`,
-    );
-  r.numAsF64 = format === READABLE_FORMAT_F64;
+  const head = readStateHeader(r);
   const s = new EntityState(key, plan, slabs);
   s.persisted = true;
-  s.fence = r.svar();
-  s.latest = readTime(r);
-  s.settled = readTime(r);
-  s.onlineAsOf = readTime(r);
+  s.fence = head.fence;
+  s.latest = head.latest;
+  s.settled = head.settled;
+  s.onlineAsOf = head.onlineAsOf;
   for (const series of plan.series) {
     const d = s.tiles(series.index);
     if (d === undefined) throw new Error('tile series missing');
-    const n = r.uvar();
-    let prev = 0;
-    for (let i = 0; i < n; i++) {
-      prev += r.svar() * series.tileMs;
-      d.decodeTile(prev, series.aggregator, r);
-    }
+    readSeries(r, d, series);
   }
   for (const f of plan.lifetime) s.running[f.index] = f.aggregator.decode(r);
-  const np = r.uvar();
-  const pending: PendingEvent[] = [];
-  let prevT = 0;
-  for (let i = 0; i < np; i++) {
-    prevT += r.svar();
-    const inputs: (Scalar | null)[] = [];
-    for (let j = 0; j < plan.inputs.length; j++) {
-      const tag = r.u8();
-      inputs.push(tag === SCALAR_ABSENT ? null : readScalarBody(tag, r));
-    }
-    pending.push({ t: prevT, inputs });
-  }
-  if (np > 0) s.pending = pending;
+  s.pending = readPending(r, plan);
   rebuildWindows(plan, s);
   return s;
+}
+
+/** Reads one series' tiles (`Tiles.encodeTo`'s format) into `d`. */
+export function readSeries(r: ByteReader, d: Tiles, series: SeriesPlan): void {
+  const n = r.uvar();
+  let prev = 0;
+  for (let i = 0; i < n; i++) {
+    prev += r.svar() * series.tileMs;
+    d.decodeTile(prev, series.aggregator, r);
+  }
 }
 
 /** Recomputes sliding runnings, window heads and the leave/drop times from the tiles, as of `settled`. */

@@ -1,25 +1,32 @@
 import type { FeatureValue, Scalar } from '../aggregation/aggregator.js';
-import { EntityState, NO_PENDING, createSlabs } from './entity-state.js';
+import type { ByteWriter } from '../encoding/bytes.js';
+import {
+  EntityState,
+  NO_PENDING,
+  appendEntity,
+  createSlabs,
+  decodeEntity,
+} from './entity-state.js';
 import type { PendingEvent, SeriesSlabs } from './entity-state.js';
 import { tileStart } from './resolution.js';
-import type { Tiles } from './tiles.js';
 import { TimerQueue } from './timer-queue.js';
 import { HEAD, LEAVE, SHOWN, STALE } from './view-plan.js';
 import type { FeaturePlan, ViewPlan } from './view-plan.js';
+import type { EntityOutput, ViewRuntime } from './view-runtime.js';
+import {
+  APPLIED,
+  COUNT_INPUT,
+  LATE,
+  REPLAYED,
+  expireTiles,
+  insertPending,
+  output,
+  windowStart,
+} from './window-steps.js';
+import type { ApplyResult, HistoryRow } from './window-steps.js';
 
-/** One row of feature history: the entity's values exactly as of `asOf`. */
-export interface HistoryRow {
-  readonly key: string;
-  readonly asOf: number;
-  readonly values: readonly FeatureValue[];
-}
-
-export const APPLIED = 0;
-export const LATE = 1;
-export const REPLAYED = 2;
-export type ApplyResult = typeof APPLIED | typeof LATE | typeof REPLAYED;
-
-const COUNT_INPUT: Scalar = 1;
+export { APPLIED, LATE, REPLAYED };
+export type { ApplyResult, HistoryRow };
 
 /**
  * The windowing state machine of one view on one source partition (semantics.md):
@@ -34,7 +41,7 @@ const COUNT_INPUT: Scalar = 1;
  * The watermark is per partition (max event time seen − allowed lateness): every entity lives in
  * one partition, so results do not depend on how partitions are spread over workers.
  */
-export class PartitionRuntime {
+export class PartitionRuntime implements ViewRuntime {
   readonly entities = new Map<string, EntityState>();
   /** Where the entities' fixed-width tiles live (`slab-series.ts`). */
   readonly slabs: SeriesSlabs;
@@ -129,6 +136,52 @@ export class PartitionRuntime {
     return rows;
   }
 
+  get entityCount(): number {
+    return this.entities.size;
+  }
+
+  takeWrites(arena: ByteWriter): EntityOutput[] {
+    const out: EntityOutput[] = [];
+    for (const s of this.takeDirty()) {
+      out.push({
+        key: s.key,
+        asOf: s.onlineAsOf,
+        values: this.onlineValues(s),
+        state: s.stateDirty ? appendEntity(this.plan, s, arena) : null,
+        isNew: !s.persisted,
+        fence: s.fence,
+      });
+      s.stateDirty = false;
+      s.persisted = true;
+    }
+    return out;
+  }
+
+  dropWrites(): void {
+    this.takeDirty();
+  }
+
+  restore(key: string, bytes: Uint8Array): void {
+    this.install(decodeEntity(this.plan, key, bytes, this.slabs));
+  }
+
+  entityKeys(): string[] {
+    return [...this.entities.keys()];
+  }
+
+  snapshotWrite(key: string, arena: ByteWriter): EntityOutput {
+    const s = this.entities.get(key);
+    if (s === undefined) throw new Error(`snapshotWrite: unknown entity ${key}`);
+    return {
+      key,
+      asOf: s.onlineAsOf,
+      values: this.onlineValues(s),
+      state: appendEntity(this.plan, s, arena),
+      isNew: true,
+      fence: s.fence,
+    };
+  }
+
   /** Entities whose online values changed since the last call. */
   takeDirty(): EntityState[] {
     const dirty = this.dirty;
@@ -176,18 +229,6 @@ export class PartitionRuntime {
   }
 }
 
-/** Inserts `ev` in (time, arrival) order into a non-empty pending list the entity owns. */
-function insertPending(pending: PendingEvent[], ev: PendingEvent): void {
-  let i = pending.length;
-  while (i > 0 && (pending[i - 1]?.t ?? -Infinity) > ev.t) i--;
-  if (i === pending.length) pending.push(ev);
-  else pending.splice(i, 0, ev);
-}
-
-function windowStart(f: FeaturePlan, T: number): number {
-  return tileStart(T, f.tileMs) + f.tileMs - f.sizeMs;
-}
-
 /**
  * Moves every sliding window of `s` to its extent as of `T`, expiring tiles that left. A tile
  * leaves a window exactly when `T ≥ start + W`, and `s.nextBoundary` is the least such time over
@@ -210,31 +251,6 @@ function advanceWindows(plan: ViewPlan, s: EntityState, T: number): void {
     s.running[f.index] = expireTiles(f, s.running[f.index], d, head, i);
     marks[m + STALE] = 1;
   }
-}
-
-/**
- * The aggregate of `f`'s window once tiles `[from, to)` of `d` left it (`running` held
- * `[from, end)`): retracted (invertible ops), kept (`unaffectedBy`), reduced (`expire`:
- * sketches), or else re-merged from the remaining tiles. May mutate `running`.
- */
-function expireTiles(
-  f: FeaturePlan,
-  running: unknown,
-  d: Tiles,
-  from: number,
-  to: number,
-): unknown {
-  const agg = f.aggregator;
-  if (to < d.end) {
-    if (f.invertible) return d.retractRange(agg, running, from, to);
-    if (agg.expire !== undefined) {
-      const reduced = d.expireRange(agg, running, from, to);
-      if (reduced !== undefined) return reduced;
-    } else if (d.unaffectedRange(agg, running, from, to)) {
-      return running;
-    }
-  }
-  return d.mergeRange(agg, agg.empty(), to, d.end);
 }
 
 /** Applies one event at settled time `t` to tiles and runnings. */
@@ -318,11 +334,6 @@ function tumblingTile(f: FeaturePlan, s: EntityState, T: number): unknown {
     if (start < target) break;
   }
   return undefined;
-}
-
-function output(f: FeaturePlan, ir: unknown): FeatureValue {
-  const v = f.aggregator.finalize(ir);
-  return f.map === undefined ? v : f.map(v);
 }
 
 /**

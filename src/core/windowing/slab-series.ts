@@ -19,6 +19,9 @@ export const EMPTY_RING: readonly number[] = [-1, 0, 0, 0];
 const INITIAL_SLAB_DOUBLES = 1 << 10;
 const NO_MARKS: number[] = [];
 
+/** Where ring marks live: an entity's `marks` array, or a runtime's record slab. */
+export type Marks = number[] | Float64Array;
+
 /**
  * The tiles of one fixed-width numeric tile series (`Aggregator.slots`: count, sum, mean, min,
  * max, variance, stddev) for every entity of a partition runtime, in one `Float64Array`: each
@@ -39,14 +42,17 @@ export class SlabSeries implements Tiles {
   /** Free blocks by log2(capacity). */
   private readonly free: number[][] = [];
   private readonly stride: number;
-  private m: number[] = NO_MARKS;
+  private m: Marks = NO_MARKS;
+  /** Offset of the bound entity's ring marks in `m`. */
+  private at: number;
 
   constructor(
     private readonly slots: PackedSlots,
     /** Offset of this series' ring marks in an entity's `marks`. */
-    private readonly at: number,
+    private readonly ringMark: number,
     initialDoubles: number = INITIAL_SLAB_DOUBLES,
   ) {
+    this.at = ringMark;
     this.stride = slots.width + 1;
     this.buf = new Float64Array(Math.max(16, initialDoubles));
   }
@@ -59,6 +65,14 @@ export class SlabSeries implements Tiles {
   /** Makes the `Tiles` methods act on the entity whose marks these are. */
   bind(marks: number[]): this {
     this.m = marks;
+    this.at = this.ringMark;
+    return this;
+  }
+
+  /** Makes the `Tiles` methods act on the ring described at `marks[at..at + 4)` (a record slab). */
+  bindAt(marks: Marks, at: number): this {
+    this.m = marks;
+    this.at = at;
     return this;
   }
 

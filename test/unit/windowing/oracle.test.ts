@@ -7,60 +7,82 @@ import { featureView } from '../../../src/core/topology/feature-view.js';
 import { field } from '../../../src/core/topology/schema.js';
 import { source } from '../../../src/core/topology/source.js';
 import { EventReader, READ_OK } from '../../../src/core/topology/event-reader.js';
-import { decodeEntity, encodeEntity } from '../../../src/core/windowing/entity-state.js';
-import { LATE, PartitionRuntime } from '../../../src/core/windowing/partition-runtime.js';
+import { ByteWriter } from '../../../src/core/encoding/bytes.js';
+import { createRuntime } from '../../../src/core/windowing/create-runtime.js';
+import type { RuntimeKind } from '../../../src/core/windowing/create-runtime.js';
+import { LATE } from '../../../src/core/windowing/partition-runtime.js';
 import type { HistoryRow } from '../../../src/core/windowing/partition-runtime.js';
+import { recordEligible } from '../../../src/core/windowing/record-runtime.js';
 import { planView } from '../../../src/core/windowing/view-plan.js';
+import type { ViewPlan } from '../../../src/core/windowing/view-plan.js';
+import type { ViewRuntime } from '../../../src/core/windowing/view-runtime.js';
+import type { CompiledView } from '../../../src/core/topology/compile.js';
 import { diffValues, expectedResults } from '../../support/expected.js';
 
 const LATENESS = 3_000;
-const view = compileView(
-  featureView('oracle_view', {
-    entity: entity('k', { keys: ['k'] }),
-    source: source('ev', {
-      schema: {
-        k: field.string(),
-        p: field.int(),
-        n: field.long(),
-        x: field.double().optional(),
-        m: field.string(),
-        ts: field.timestamp(),
-      },
-      eventTime: 'ts',
-      key: ['k'],
-    }),
-    allowedLateness: LATENESS,
-    features: (f) => ({
-      c_10s: f.count().over('10s'),
-      c_1m: f.count().over('1m', { tile: '5s' }),
-      n_sum_30s: f.sum('n').over('30s'),
-      x_sum_20s: f.sum('x').over('20s', { tile: '5s' }),
-      x_mean_1m: f.mean('x').over('1m'),
-      x_sum_1m: f.sum('x').over('1m'),
-      n_mean_15s: f.mean('n').over('15s'),
-      x_max_30s: f.max('x').over('30s'),
-      x_min_10s: f.min('x').over('10s'),
-      x_var_1m: f.variance('x').over('1m'),
-      x_std_1m: f.stddev('x').over('1m'),
-      x_std_20s: f.stddev('x').over('20s'),
-      m_distinct_1m: f.distinctCount('m').over('1m'),
-      x_p90_1m: f.quantile('x', 0.9).over('1m'),
-      m_first_30s: f.first('m').over('30s'),
-      m_last_30s: f.last('m').over('30s'),
-      m_last3_20s: f.lastN('m', 3).over('20s'),
-      c_tumble_10s: f.count().every('10s'),
-      x_sum_tumble_5s: f.sum('x').every('5s'),
-      x_mean_tumble_5s: f.mean('x').every('5s'),
-      c_life: f.count().lifetime(),
-      m_last_life: f.last('m').lifetime(),
-      gap_life: f
-        .lastN(f.eventTime, 2)
-        .lifetime()
-        .map((ts) => (ts.length < 2 ? null : (ts[0] ?? 0) - (ts[1] ?? 0))),
-    }),
+const fullDef = featureView('oracle_view', {
+  entity: entity('k', { keys: ['k'] }),
+  source: source('ev', {
+    schema: {
+      k: field.string(),
+      p: field.int(),
+      n: field.long(),
+      x: field.double().optional(),
+      m: field.string(),
+      ts: field.timestamp(),
+    },
+    eventTime: 'ts',
+    key: ['k'],
   }),
-);
-const plan = planView(view);
+  allowedLateness: LATENESS,
+  features: (f) => ({
+    c_10s: f.count().over('10s'),
+    c_1m: f.count().over('1m', { tile: '5s' }),
+    n_sum_30s: f.sum('n').over('30s'),
+    x_sum_20s: f.sum('x').over('20s', { tile: '5s' }),
+    x_mean_1m: f.mean('x').over('1m'),
+    x_sum_1m: f.sum('x').over('1m'),
+    n_mean_15s: f.mean('n').over('15s'),
+    x_max_30s: f.max('x').over('30s'),
+    x_min_10s: f.min('x').over('10s'),
+    x_var_1m: f.variance('x').over('1m'),
+    x_std_1m: f.stddev('x').over('1m'),
+    x_std_20s: f.stddev('x').over('20s'),
+    m_distinct_1m: f.distinctCount('m').over('1m'),
+    x_p90_1m: f.quantile('x', 0.9).over('1m'),
+    m_first_30s: f.first('m').over('30s'),
+    m_last_30s: f.last('m').over('30s'),
+    m_last3_20s: f.lastN('m', 3).over('20s'),
+    c_tumble_10s: f.count().every('10s'),
+    x_sum_tumble_5s: f.sum('x').every('5s'),
+    x_mean_tumble_5s: f.mean('x').every('5s'),
+    c_life: f.count().lifetime(),
+    m_last_life: f.last('m').lifetime(),
+    gap_life: f
+      .lastN(f.eventTime, 2)
+      .lifetime()
+      .map((ts) => (ts.length < 2 ? null : (ts[0] ?? 0) - (ts[1] ?? 0))),
+  }),
+});
+const fullView = compileView(fullDef);
+
+/**
+ * The features `RecordRuntime` runs (`recordEligible`): sliding windows of fixed-width
+ * aggregations, and lifetime features of any aggregation.
+ */
+const RECORD_OPS = new Set(['count', 'sum', 'mean', 'min', 'max', 'variance', 'stddev']);
+const recordView: CompiledView = compileView({
+  ...fullDef,
+  name: 'oracle_record_view',
+  features: (f) =>
+    Object.fromEntries(
+      Object.entries(fullDef.features(f)).filter(
+        ([, spec]) =>
+          spec.window.kind === 'lifetime' ||
+          (spec.window.kind === 'sliding' && RECORD_OPS.has(spec.agg.op)),
+      ),
+    ),
+});
 
 interface Ev {
   partition: number;
@@ -118,30 +140,40 @@ interface RunResult {
   lateSeqs: Set<number>;
 }
 
-/** Runs the stream through one PartitionRuntime per partition; optionally checkpoints. */
+interface RunOptions {
+  advanceEvery: number;
+  checkpointAt?: number;
+  /** The runtime kind to run (and to restore a checkpoint into; default: the same). */
+  kind: RuntimeKind;
+  restoreKind?: RuntimeKind;
+}
+
+/** Runs the stream through one view runtime per partition; optionally checkpoints. */
 function run(
+  view: CompiledView,
+  plan: ViewPlan,
   events: readonly Ev[],
-  opts: { advanceEvery: number; checkpointAt?: number },
+  opts: RunOptions,
 ): RunResult {
-  const runtimes = new Map<number, PartitionRuntime>();
+  const runtimes = new Map<number, ViewRuntime>();
   const reader = new EventReader(view, plan.inputs);
   const rows = new Map<string, HistoryRow[]>();
   const online = new Map<string, { asOf: number; values: readonly FeatureValue[] }>();
   const lateSeqs = new Set<number>();
-  const collect = (rt: PartitionRuntime): void => {
+  const collect = (rt: ViewRuntime): void => {
     for (const r of rt.takeRows()) {
       const list = rows.get(r.key) ?? [];
       list.push(r);
       rows.set(r.key, list);
     }
-    for (const s of rt.takeDirty())
-      online.set(s.key, { asOf: s.onlineAsOf, values: rt.onlineValues(s) });
+    for (const w of rt.takeWrites(new ByteWriter()))
+      online.set(w.key, { asOf: w.asOf, values: w.values });
   };
   const offsets = new Map<number, number>();
   events.forEach((e, seq) => {
     let rt = runtimes.get(e.partition);
     if (rt === undefined) {
-      rt = new PartitionRuntime(plan);
+      rt = createRuntime(plan, opts.kind);
       runtimes.set(e.partition, rt);
     }
     const offset = offsets.get(e.partition) ?? 0;
@@ -159,13 +191,13 @@ function run(
       for (const [p, old] of runtimes) {
         old.advance();
         collect(old);
-        const fresh = new PartitionRuntime(plan);
+        const fresh = createRuntime(plan, opts.restoreKind ?? opts.kind);
         fresh.maxEventTime = old.maxEventTime;
-        for (const s of old.entities.values()) {
-          const bytes = encodeEntity(plan, s);
-          const restored = decodeEntity(plan, s.key, bytes, fresh.slabs);
-          expect(encodeEntity(plan, restored)).toEqual(bytes);
-          fresh.install(restored);
+        for (const key of old.entityKeys()) {
+          const bytes = old.snapshotWrite(key, new ByteWriter()).state;
+          if (bytes === null) throw new Error('a snapshot carries state');
+          fresh.restore(key, bytes);
+          expect(fresh.snapshotWrite(key, new ByteWriter()).state).toEqual(bytes);
         }
         runtimes.set(p, fresh);
       }
@@ -178,7 +210,7 @@ function run(
   return { rows, online, lateSeqs };
 }
 
-function check(events: readonly Ev[], result: RunResult): void {
+function check(view: CompiledView, events: readonly Ev[], result: RunResult): void {
   const expected = expectedResults(
     view,
     events.map((e) => ({
@@ -218,6 +250,7 @@ function check(events: readonly Ev[], result: RunResult): void {
 }
 
 describe('windowing against the brute-force oracle', () => {
+  const plan = planView(fullView);
   it('windows of ops with one IR (sum/mean, variance/stddev) share a tile series', () => {
     const seriesOf = (name: string): number =>
       plan.features.find((f) => f.name === name)?.series ?? -2;
@@ -228,26 +261,84 @@ describe('windowing against the brute-force oracle', () => {
     expect(seriesOf('x_max_30s')).not.toBe(seriesOf('x_sum_1m'));
   });
 
-  it('history rows and online values equal the oracle (advance after every event)', () => {
-    fc.assert(
-      fc.property(streamArb, (events) => {
-        check(events, run(events, { advanceEvery: 1 }));
-      }),
-      { numRuns: 150 },
-    );
+  it('the record runtime takes the fixed-width view and refuses the full one', () => {
+    expect(recordEligible(planView(recordView))).toBe(true);
+    expect(recordEligible(plan)).toBe(false);
+    expect(planView(recordView).features.length).toBe(15);
   });
 
-  it('batched watermark advance and a checkpoint/restore in the middle give the same results', () => {
+  const cases: { name: string; view: CompiledView; kind: RuntimeKind; other: RuntimeKind }[] = [
+    { name: 'object runtime, every feature kind', view: fullView, kind: 'object', other: 'object' },
+    { name: 'record runtime', view: recordView, kind: 'record', other: 'object' },
+  ];
+  describe.each(cases)('$name', ({ view, kind, other }) => {
+    const p = planView(view);
+    it('history rows and online values equal the oracle (advance after every event)', () => {
+      fc.assert(
+        fc.property(streamArb, (events) => {
+          check(view, events, run(view, p, events, { advanceEvery: 1, kind }));
+        }),
+        { numRuns: 150 },
+      );
+    });
+
+    it('batched watermark advance and a checkpoint/restore in the middle give the same results', () => {
+      fc.assert(
+        fc.property(
+          streamArb,
+          fc.integer({ min: 1, max: 40 }),
+          fc.nat(),
+          fc.boolean(),
+          (events, every, at, cross) => {
+            const straight = run(view, p, events, { advanceEvery: 1, kind });
+            const other_ = run(view, p, events, {
+              advanceEvery: every,
+              checkpointAt: at % events.length,
+              kind,
+              // State bytes are one format: a checkpoint restores into either runtime.
+              restoreKind: cross ? other : kind,
+            });
+            check(view, events, other_);
+            const times = (r: RunResult): Record<string, number[]> =>
+              Object.fromEntries([...r.rows].map(([k, rows]) => [k, rows.map((x) => x.asOf)]));
+            expect(times(other_)).toEqual(times(straight));
+          },
+        ),
+        { numRuns: 100 },
+      );
+    });
+  });
+
+  it('the record runtime writes exactly the rows, values and state bytes of the object runtime', () => {
+    const p = planView(recordView);
     fc.assert(
-      fc.property(streamArb, fc.integer({ min: 1, max: 40 }), fc.nat(), (events, every, at) => {
-        const straight = run(events, { advanceEvery: 1 });
-        const other = run(events, { advanceEvery: every, checkpointAt: at % events.length });
-        check(events, other);
-        const times = (r: RunResult): Record<string, number[]> =>
-          Object.fromEntries([...r.rows].map(([k, rows]) => [k, rows.map((x) => x.asOf)]));
-        expect(times(other)).toEqual(times(straight));
+      fc.property(streamArb, fc.integer({ min: 1, max: 20 }), (events, every) => {
+        const trace = (kind: RuntimeKind): unknown[] => {
+          const rt = createRuntime(p, kind);
+          const reader = new EventReader(recordView, p.inputs);
+          const out: unknown[] = [];
+          events.forEach((e, offset) => {
+            const inputs: (Scalar | null)[] = [];
+            const raw = { ...e };
+            reader.read(raw, reader.eventTime(raw), inputs);
+            out.push(rt.apply(reader.key, reader.t, inputs, offset));
+            if (offset % every === 0) {
+              rt.advance();
+              out.push(rt.takeRows());
+              const writes = rt.takeWrites(new ByteWriter());
+              out.push(writes.map((w) => ({ ...w, state: w.state && [...w.state] })));
+            }
+          });
+          rt.advance(Infinity);
+          out.push(rt.takeRows());
+          out.push(
+            rt.takeWrites(new ByteWriter()).map((w) => ({ ...w, state: w.state && [...w.state] })),
+          );
+          return out;
+        };
+        expect(trace('record')).toEqual(trace('object'));
       }),
-      { numRuns: 100 },
+      { numRuns: 150 },
     );
   });
 });
