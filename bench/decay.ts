@@ -4,7 +4,7 @@
  * the watermark steps 1 s at a time over the following hours and only those steps are timed —
  * every row they settle is a decay row (a tile leaving a sliding window).
  *
- *   npm run bench:decay [-- --cards 1000,100000 --repeat 5]
+ *   npm run bench:decay [-- --cards 1000,100000 --repeat 5 --runtime auto|object|record]
  *
  * Prints ns per row for each card count and repetition (the first repetitions include V8's
  * warm-up). Last line: one JSON object with the best repetition per card count.
@@ -12,7 +12,8 @@
 import { parseArgs } from 'node:util';
 import type { Scalar } from '../src/core/aggregation/aggregator.js';
 import { compileView } from '../src/core/topology/compile.js';
-import { PartitionRuntime } from '../src/core/windowing/partition-runtime.js';
+import { createRuntime } from '../src/core/windowing/create-runtime.js';
+import type { RuntimeKind } from '../src/core/windowing/create-runtime.js';
 import { planView } from '../src/core/windowing/view-plan.js';
 import { fraudAlgebraic } from './fraud-algebraic.js';
 
@@ -20,8 +21,13 @@ const { values } = parseArgs({
   options: {
     cards: { type: 'string', default: '1000,100000' },
     repeat: { type: 'string', default: '5' },
+    /** The view runtime (auto: as the engine picks — records for this view). */
+    runtime: { type: 'string', default: 'auto' },
   },
 });
+const RUNTIME = values.runtime as RuntimeKind;
+if (!['auto', 'object', 'record'].includes(RUNTIME))
+  throw new Error(`--runtime: unknown runtime '${values.runtime}' (auto, object, record)`);
 const CARDS = values.cards.split(',').map(Number);
 const REPEAT = Number(values.repeat);
 
@@ -32,7 +38,7 @@ const t0 = Date.UTC(2026, 0, 1);
 
 /** ns per decay row for `n` cards, one repetition. */
 function once(n: number): { rows: number; nsPerRow: number } {
-  const rt = new PartitionRuntime(plan);
+  const rt = createRuntime(plan, RUNTIME);
   let offset = 0;
   for (let k = 0; k < 6; k++) {
     for (let i = 0; i < n; i++) {
@@ -46,20 +52,20 @@ function once(n: number): { rows: number; nsPerRow: number } {
   rt.observe(t0 + HOUR);
   rt.advance(t0 + HOUR);
   rt.takeRows();
-  rt.takeDirty();
+  rt.dropWrites();
   let rows = 0;
   const start = process.hrtime.bigint();
   for (let wm = t0 + HOUR; wm < t0 + 8 * HOUR; wm += 1000) {
     rt.advance(wm);
     rows += rt.takeRows().length;
-    rt.takeDirty();
+    rt.dropWrites();
   }
   const ns = Number(process.hrtime.bigint() - start);
   return { rows, nsPerRow: ns / rows };
 }
 
 console.log(
-  `bench:decay — cards ${CARDS.join(', ')}, ${REPEAT} repetitions, node ${process.version}`,
+  `bench:decay — cards ${CARDS.join(', ')}, ${REPEAT} repetitions, ${RUNTIME} runtime, node ${process.version}`,
 );
 const best: Record<string, number> = {};
 for (const n of CARDS) {

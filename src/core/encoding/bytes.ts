@@ -40,15 +40,28 @@ export class ByteWriter {
     this.buf[this.pos++] = v;
   }
 
-  /** Unsigned LEB128 varint for non-negative safe integers. */
+  /**
+   * Unsigned LEB128 varint for non-negative safe integers. Above 2^31 the digits are taken with
+   * double arithmetic (exact for safe integers; `x % 128` on a double is a slow `fmod` call),
+   * the rest with 32-bit integer operations.
+   */
   uvar(v: number): void {
     this.ensure(10);
+    const buf = this.buf;
+    let pos = this.pos;
     let x = v;
-    while (x >= 0x80) {
-      this.buf[this.pos++] = (x % 0x80) | 0x80;
-      x = Math.floor(x / 0x80);
+    while (x > 0x7fffffff) {
+      const q = Math.floor(x / 0x80);
+      buf[pos++] = (x - q * 0x80) | 0x80;
+      x = q;
     }
-    this.buf[this.pos++] = x;
+    let y = x | 0;
+    while (y >= 0x80) {
+      buf[pos++] = (y & 0x7f) | 0x80;
+      y >>>= 7;
+    }
+    buf[pos++] = y;
+    this.pos = pos;
   }
 
   /** Zig-zag varint for signed safe integers. */
