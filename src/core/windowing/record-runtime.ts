@@ -24,7 +24,9 @@ import {
 import type { ApplyResult, HistoryRow } from './window-steps.js';
 import { tileStart } from './resolution.js';
 import { EMPTY_RING, SlabSeries } from './slab-series.js';
-import { SLIDING } from './view-plan.js';
+import { TileDeque } from './tile-deque.js';
+import type { Tiles } from './tiles.js';
+import { SLIDING, TUMBLING } from './view-plan.js';
 import type { FeaturePlan, ViewPlan } from './view-plan.js';
 import type { EntityOutput, ViewRuntime } from './view-runtime.js';
 
@@ -42,45 +44,31 @@ const HEADER = 8;
 /** Per tile series: its ring (`slab-series.ts` marks, 4 doubles), then its drop time. */
 const DROP = 4;
 const SERIES_FIELDS = 5;
-/** Per feature: window head, leave time, stale flag, then (sliding) the running IR's doubles. */
+/**
+ * Per feature: window head (sliding), leave time (sliding), shown closed window (tumbling),
+ * stale flag, then — sliding windows of fixed-width aggregations — the running IR's doubles.
+ */
 const F_HEAD = 0;
 const F_LEAVE = 1;
-const F_STALE = 2;
-const F_IR = 3;
+const F_SHOWN = 2;
+const F_STALE = 3;
+const F_IR = 4;
 
-const NO_LIFE: unknown[] = [];
+const NO_OBJECTS: unknown[] = [];
 const INITIAL_ENTITIES = 256;
-
-/**
- * True when `RecordRuntime` can run the view: no tumbling windows, and every tile series keeps
- * a fixed-width IR (`Aggregator.slots`: count, sum, mean, min, max, variance, stddev) — lifetime
- * features may use any aggregation.
- */
-export function recordEligible(plan: ViewPlan): boolean {
-  return (
-    plan.tumbling.length === 0 &&
-    plan.series.every((x) => x.aggregator.slots !== undefined) &&
-    plan.sliding.every((f) => f.aggregator.slots !== undefined)
-  );
-}
-
-function slotsOf(f: FeaturePlan): PackedSlots {
-  const slots = f.aggregator.slots;
-  if (slots === undefined) throw new Error(`${f.name}: no packed slots`);
-  return slots;
-}
 
 /**
  * `PartitionRuntime`'s semantics with entities as records: every entity of the partition is
  * a small integer id and one fixed-size record in a shared `Float64Array` — times, fence, flags,
- * each series' tile ring and drop time, each feature's window head, leave time, stale flag and
- * (sliding windows) running aggregate — instead of an object graph of about twenty heap
- * objects. Tiles live in per-series slabs (`SlabSeries`, bound to the record). What is not a
- * fixed number of doubles stays in arrays indexed by id: the key, pending events, the last
- * history row, lifetime aggregates.
+ * each tile series' ring and drop time, each feature's window head, leave time, shown window,
+ * stale flag and (sliding windows of fixed-width aggregations) running aggregate — instead of an
+ * object graph of about twenty heap objects. Fixed-width tiles live in per-series slabs
+ * (`SlabSeries`, bound to the record). What is not a fixed number of doubles stays in arrays
+ * indexed by id: the key, pending events, the last history row, sketch and list tiles
+ * (`TileDeque`), and the running IRs that are objects (sketches, first/last, lastN, lifetime).
  *
- * Same history rows, online values and state bytes as `PartitionRuntime` for every eligible
- * view (`recordEligible`) — the differential test runs both on the same streams.
+ * Same history rows, online values and state bytes as `PartitionRuntime` for every view — the
+ * differential test runs both on the same streams.
  */
 export class RecordRuntime implements ViewRuntime {
   maxEventTime = -Infinity;
@@ -91,13 +79,19 @@ export class RecordRuntime implements ViewRuntime {
   private readonly stride: number;
   private readonly seriesAt: readonly number[];
   private readonly featureAt: readonly number[];
-  private readonly rings: readonly SlabSeries[];
+  /** Per tile series: its slab (fixed-width IRs), else undefined. */
+  private readonly rings: readonly (SlabSeries | undefined)[];
+  /** Per tile series of object IRs: each entity's `TileDeque`, by id. */
+  private readonly deques: readonly (TileDeque[] | undefined)[];
+  /** Per feature: the packed slots of its running IR (sliding, fixed-width), else undefined. */
   private readonly slots: readonly (PackedSlots | undefined)[];
-  /** Lifetime features' position in an entity's `life` array, by feature index. */
-  private readonly lifeIndex: readonly number[];
+  /** Per feature: where its running IR sits in the entity's `objects`, or -1. */
+  private readonly objectIndex: readonly number[];
+  private readonly objectCount: number;
   private readonly pending: (readonly PendingEvent[])[] = [];
   private readonly lastRows: (FeatureValue[] | undefined)[] = [];
-  private readonly life: unknown[][] = [];
+  /** Per entity: the running IRs that are objects (see `objectIndex`). */
+  private readonly objects: unknown[][] = [];
   private rows: HistoryRow[] = [];
   private dirty: number[] = [];
   private readonly timers: IdTimerQueue;
@@ -105,8 +99,6 @@ export class RecordRuntime implements ViewRuntime {
   private readonly lateness: number;
 
   constructor(readonly plan: ViewPlan) {
-    if (!recordEligible(plan))
-      throw new Error(`view ${plan.view.name}: not eligible for the record runtime`);
     this.lateness = plan.allowedLatenessMs;
     let at = HEADER;
     const seriesAt: number[] = [];
@@ -115,26 +107,26 @@ export class RecordRuntime implements ViewRuntime {
       at += SERIES_FIELDS;
     }
     const featureAt: number[] = [];
-    const lifeIndex: number[] = [];
+    const objectIndex: number[] = [];
     const slots: (PackedSlots | undefined)[] = [];
-    let lives = 0;
+    let objects = 0;
     for (const f of plan.features) {
       featureAt.push(at);
-      const s = f.kind === SLIDING ? slotsOf(f) : undefined;
+      const s = f.kind === SLIDING ? f.aggregator.slots : undefined;
       slots.push(s);
-      lifeIndex.push(f.kind === SLIDING ? -1 : lives++);
+      objectIndex.push(f.kind === TUMBLING || s !== undefined ? -1 : objects++);
       at += F_IR + (s?.width ?? 0);
     }
     this.stride = at;
     this.seriesAt = seriesAt;
     this.featureAt = featureAt;
-    this.lifeIndex = lifeIndex;
+    this.objectIndex = objectIndex;
+    this.objectCount = objects;
     this.slots = slots;
-    this.rings = plan.series.map((x) => {
-      const s = x.aggregator.slots;
-      if (s === undefined) throw new Error('unreachable: eligible series have slots');
-      return new SlabSeries(s, 0);
-    });
+    this.rings = plan.series.map((x) =>
+      x.aggregator.slots === undefined ? undefined : new SlabSeries(x.aggregator.slots, 0),
+    );
+    this.deques = plan.series.map((x) => (x.aggregator.slots === undefined ? [] : undefined));
     const t = new Float64Array(at);
     t[FENCE] = -1;
     t[LATEST] = -Infinity;
@@ -149,6 +141,7 @@ export class RecordRuntime implements ViewRuntime {
       const o = featureAt[i] ?? 0;
       t[o + F_HEAD] = 0;
       t[o + F_LEAVE] = Infinity;
+      t[o + F_SHOWN] = Number.NaN;
       t[o + F_STALE] = 1;
       slots[i]?.clear(t, o + F_IR);
     });
@@ -178,7 +171,10 @@ export class RecordRuntime implements ViewRuntime {
     id = this.keys.length;
     const base = id * this.stride;
     if (base + this.stride > this.rec.length) {
-      const bigger = new Float64Array(this.rec.length * 2);
+      // ×1.5, not ×2: the slack is memory every entity pays for (≈ 1 KB records).
+      const bigger = new Float64Array(
+        Math.ceil((this.rec.length * 1.5) / this.stride) * this.stride,
+      );
       bigger.set(this.rec);
       this.rec = bigger;
     }
@@ -187,19 +183,39 @@ export class RecordRuntime implements ViewRuntime {
     this.keys.push(key);
     this.pending.push(NO_PENDING);
     this.lastRows.push(undefined);
-    this.life.push(this.newLife());
+    this.objects.push(this.newObjects());
+    for (const d of this.deques) d?.push(new TileDeque());
     return id;
   }
 
-  private newLife(): unknown[] {
-    if (this.plan.lifetime.length === 0) return NO_LIFE;
-    return this.plan.lifetime.map((f) => f.aggregator.empty());
+  /** Empty running IRs for the features whose IR is an object. */
+  private newObjects(): unknown[] {
+    if (this.objectCount === 0) return NO_OBJECTS;
+    const out: unknown[] = [];
+    this.plan.features.forEach((f, i) => {
+      if ((this.objectIndex[i] ?? -1) >= 0) out.push(f.aggregator.empty());
+    });
+    return out;
   }
 
-  /** Series `i`'s slab, bound to the ring of the entity whose record starts at `b`. */
-  private ring(i: number, b: number): SlabSeries {
-    const ring = this.rings[i] as SlabSeries;
-    return ring.bindAt(this.rec, b + (this.seriesAt[i] ?? 0));
+  /** Series `i`'s tiles of the entity `id` (record at `b`): its slab ring, or its deque. */
+  private tiles(i: number, id: number, b: number): Tiles {
+    const ring = this.rings[i];
+    if (ring !== undefined) return ring.bindAt(this.rec, b + (this.seriesAt[i] ?? 0));
+    return this.deques[i]?.[id] as TileDeque;
+  }
+
+  /** The running IR of feature `i` (sliding or lifetime) of the entity `id` (record at `b`). */
+  private running(i: number, id: number, b: number): unknown {
+    const slots = this.slots[i];
+    if (slots !== undefined) return slots.load(this.rec, b + (this.featureAt[i] ?? 0) + F_IR);
+    return (this.objects[id] ?? NO_OBJECTS)[this.objectIndex[i] ?? 0];
+  }
+
+  private setRunning(i: number, id: number, b: number, ir: unknown): void {
+    const slots = this.slots[i];
+    if (slots !== undefined) slots.store(this.rec, b + (this.featureAt[i] ?? 0) + F_IR, ir);
+    else (this.objects[id] ?? NO_OBJECTS)[this.objectIndex[i] ?? 0] = ir;
   }
 
   private markDirty(id: number, b: number): void {
@@ -298,21 +314,6 @@ export class RecordRuntime implements ViewRuntime {
     };
   }
 
-  /** The online values of a held entity (undefined when unknown). */
-  valuesOf(key: string): readonly FeatureValue[] | undefined {
-    const id = this.ids.get(key);
-    return id === undefined ? undefined : this.onlineValues(id);
-  }
-
-  /** The state bytes of a held entity (undefined when unknown). */
-  stateOf(key: string, w: ByteWriter): Uint8Array | undefined {
-    const id = this.ids.get(key);
-    if (id === undefined) return undefined;
-    w.reset();
-    this.writeState(id, w);
-    return w.finish();
-  }
-
   private appendState(id: number, arena: ByteWriter): Uint8Array {
     const from = arena.length;
     this.writeState(id, arena);
@@ -332,9 +333,8 @@ export class RecordRuntime implements ViewRuntime {
       rec[b + ONLINE] ?? 0,
     );
     for (const series of plan.series)
-      this.ring(series.index, b).encodeTo(w, series.aggregator, series.tileMs);
-    const life = this.life[id] ?? NO_LIFE;
-    plan.lifetime.forEach((f, j) => f.aggregator.encode(life[j], w));
+      this.tiles(series.index, id, b).encodeTo(w, series.aggregator, series.tileMs);
+    for (const f of plan.lifetime) f.aggregator.encode(this.running(f.index, id, b), w);
     writePending(w, this.pending[id] ?? NO_PENDING);
   }
 
@@ -345,9 +345,15 @@ export class RecordRuntime implements ViewRuntime {
     const b = id * this.stride;
     if (known) {
       // Give the old rings back before the record is reset.
-      for (let i = 0; i < plan.series.length; i++) this.ring(i, b).dropBefore(Infinity);
+      for (let i = 0; i < plan.series.length; i++) {
+        const ring = this.rings[i];
+        if (ring !== undefined)
+          ring.bindAt(this.rec, b + (this.seriesAt[i] ?? 0)).dropBefore(Infinity);
+        const d = this.deques[i];
+        if (d !== undefined) d[id] = new TileDeque();
+      }
       this.rec.set(this.template, b);
-      this.life[id] = this.newLife();
+      this.objects[id] = this.newObjects();
       this.lastRows[id] = undefined;
     }
     const rec = this.rec;
@@ -358,30 +364,27 @@ export class RecordRuntime implements ViewRuntime {
     rec[b + SETTLED] = head.settled;
     rec[b + ONLINE] = head.onlineAsOf;
     rec[b + PERSISTED] = 1;
-    for (const series of plan.series) readSeries(r, this.ring(series.index, b), series);
-    const life = this.life[id] ?? NO_LIFE;
-    plan.lifetime.forEach((f, j) => {
-      life[j] = f.aggregator.decode(r);
-    });
+    for (const series of plan.series) readSeries(r, this.tiles(series.index, id, b), series);
+    for (const f of plan.lifetime) this.setRunning(f.index, id, b, f.aggregator.decode(r));
     this.pending[id] = readPending(r, plan);
-    this.rebuildWindows(b);
+    this.rebuildWindows(id, b);
     this.timers.unschedule(id);
-    this.recomputeBoundary(b);
+    this.recomputeBoundary(id, b);
     this.timers.schedule(id, this.dueTime(id));
   }
 
   /** Sliding runnings, window heads and leave/drop times from the tiles, as of `settled`. */
-  private rebuildWindows(b: number): void {
+  private rebuildWindows(id: number, b: number): void {
     const plan = this.plan;
     const rec = this.rec;
     for (const series of plan.series) {
-      const d = this.ring(series.index, b);
+      const d = this.tiles(series.index, id, b);
       rec[b + (this.seriesAt[series.index] ?? 0) + DROP] =
         d.size === 0 ? Infinity : d.startAt(d.head) + series.keepMs;
     }
     const settled = rec[b + SETTLED] ?? -Infinity;
     for (const f of plan.sliding) {
-      const d = this.ring(f.series, b);
+      const d = this.tiles(f.series, id, b);
       const m = b + (this.featureAt[f.index] ?? 0);
       const wStart =
         settled === -Infinity ? -Infinity : tileStart(settled, f.tileMs) + f.tileMs - f.sizeMs;
@@ -389,8 +392,7 @@ export class RecordRuntime implements ViewRuntime {
       while (i < d.end && d.startAt(i) < wStart) i++;
       rec[m + F_HEAD] = i;
       rec[m + F_LEAVE] = i < d.end ? d.startAt(i) + f.sizeMs : Infinity;
-      const running = d.mergeRange(f.aggregator, f.aggregator.empty(), i, d.end);
-      (this.slots[f.index] as PackedSlots).store(rec, m + F_IR, running);
+      this.setRunning(f.index, id, b, d.mergeRange(f.aggregator, f.aggregator.empty(), i, d.end));
     }
   }
 
@@ -404,15 +406,15 @@ export class RecordRuntime implements ViewRuntime {
       const next = rec[b + NEXT] ?? Infinity;
       const T = tNext < next ? tNext : next;
       if (!(T < wm)) break;
-      if (T >= next) this.advanceWindows(b, T);
+      if (T >= next) this.advanceWindows(id, b, T);
       rec[b + SETTLED] = T;
       while (pi < pending.length && (pending[pi]?.t ?? Infinity) === T) {
         const ev = pending[pi];
         if (ev !== undefined) this.applySettled(id, b, ev.t, ev.inputs);
         pi++;
       }
-      this.dropTiles(b, T);
-      this.recomputeBoundary(b);
+      this.dropTiles(id, b, T);
+      this.recomputeBoundary(id, b);
       const values = this.finalizeRow(id, b, T);
       this.lastRows[id] = values;
       this.rows.push({ key: this.keys[id] ?? '', asOf: T, values });
@@ -425,20 +427,19 @@ export class RecordRuntime implements ViewRuntime {
   }
 
   /** Moves the sliding windows to their extent as of `T` (see `PartitionRuntime`). */
-  private advanceWindows(b: number, T: number): void {
+  private advanceWindows(id: number, b: number, T: number): void {
     const rec = this.rec;
     for (const f of this.plan.sliding) {
       const m = b + (this.featureAt[f.index] ?? 0);
       if (T < (rec[m + F_LEAVE] ?? Infinity)) continue;
-      const d = this.ring(f.series, b);
+      const d = this.tiles(f.series, id, b);
       const start = windowStart(f, T);
       const head = rec[m + F_HEAD] ?? 0;
       let i = head;
       while (i < d.end && d.startAt(i) < start) i++;
       rec[m + F_HEAD] = i;
       rec[m + F_LEAVE] = i < d.end ? d.startAt(i) + f.sizeMs : Infinity;
-      const slots = this.slots[f.index] as PackedSlots;
-      slots.store(rec, m + F_IR, expireTiles(f, slots.load(rec, m + F_IR), d, head, i));
+      this.setRunning(f.index, id, b, expireTiles(f, this.running(f.index, id, b), d, head, i));
       rec[m + F_STALE] = 1;
     }
   }
@@ -449,72 +450,112 @@ export class RecordRuntime implements ViewRuntime {
     for (const series of plan.series) {
       const v = series.input < 0 ? COUNT_INPUT : inputs[series.input];
       if (v === null || v === undefined) continue;
-      const d = this.ring(series.index, b);
+      const d = this.tiles(series.index, id, b);
       const start = tileStart(t, series.tileMs);
       if (d.size === 0) rec[b + (this.seriesAt[series.index] ?? 0) + DROP] = start + series.keepMs;
       d.update(start, series.aggregator, v, t);
     }
     for (const f of plan.features) {
+      const m = b + (this.featureAt[f.index] ?? 0);
+      if (f.kind === TUMBLING) {
+        rec[m + F_STALE] = 1;
+        continue;
+      }
       const v = f.input < 0 ? COUNT_INPUT : inputs[f.input];
       if (v === null || v === undefined) continue;
-      const m = b + (this.featureAt[f.index] ?? 0);
       const slots = this.slots[f.index];
-      if (slots !== undefined) {
-        slots.update(rec, m + F_IR, v, t);
-        // An empty window's first tile is this event's.
-        if (rec[m + F_LEAVE] === Infinity) rec[m + F_LEAVE] = tileStart(t, f.tileMs) + f.sizeMs;
-      } else {
-        const life = this.life[id] ?? NO_LIFE;
-        const j = this.lifeIndex[f.index] ?? 0;
-        life[j] = f.aggregator.update(life[j], v, t);
+      if (slots !== undefined) slots.update(rec, m + F_IR, v, t);
+      else {
+        const objects = this.objects[id] ?? NO_OBJECTS;
+        const j = this.objectIndex[f.index] ?? 0;
+        objects[j] = f.aggregator.update(objects[j], v, t);
       }
       rec[m + F_STALE] = 1;
+      // An empty window's first tile is this event's.
+      if (f.kind === SLIDING && rec[m + F_LEAVE] === Infinity)
+        rec[m + F_LEAVE] = tileStart(t, f.tileMs) + f.sizeMs;
     }
   }
 
   /** Drops tiles no window can read any more (as of settled time `T` or later). */
-  private dropTiles(b: number, T: number): void {
+  private dropTiles(id: number, b: number, T: number): void {
     const rec = this.rec;
     for (const series of this.plan.series) {
       const sb = b + (this.seriesAt[series.index] ?? 0);
       if (T < (rec[sb + DROP] ?? Infinity)) continue;
-      const d = this.ring(series.index, b);
+      const d = this.tiles(series.index, id, b);
       if (d.size === 0) continue;
       const ts = tileStart(T, series.tileMs);
-      d.dropBefore(ts + series.tileMs - series.keepMs);
+      d.dropBefore(ts + series.tileMs - series.keepMs, series.aggregator, series.tileMs);
       rec[sb + DROP] = d.size === 0 ? Infinity : d.startAt(d.head) + series.keepMs;
+      const shift = d.compact();
+      if (shift > 0) {
+        for (const f of this.plan.sliding) {
+          if (f.series !== series.index) continue;
+          const m = b + (this.featureAt[f.index] ?? 0);
+          rec[m + F_HEAD] = (rec[m + F_HEAD] ?? 0) - shift;
+        }
+      }
     }
   }
 
-  private recomputeBoundary(b: number): void {
+  /** Next time after `settled` at which a window's content changes with no new event. */
+  private recomputeBoundary(id: number, b: number): void {
     const rec = this.rec;
     let next = Infinity;
     for (const f of this.plan.sliding) {
       const leave = rec[b + (this.featureAt[f.index] ?? 0) + F_LEAVE] ?? Infinity;
       if (leave < next) next = leave;
     }
+    const settled = rec[b + SETTLED] ?? -Infinity;
+    for (const f of this.plan.tumbling) {
+      const d = this.tiles(f.series, id, b);
+      for (let i = d.head; i < d.end; i++) {
+        const enters = d.startAt(i) + f.sizeMs;
+        const leaves = enters + f.sizeMs;
+        if (enters > settled && enters < next) next = enters;
+        else if (leaves > settled && leaves < next) next = leaves;
+      }
+    }
     rec[b + NEXT] = next;
+  }
+
+  /** The IR of the closed tumbling window shown as of `T` (undefined when it had no events). */
+  private tumblingTile(f: FeaturePlan, id: number, b: number, T: number): unknown {
+    const d = this.tiles(f.series, id, b);
+    const target = tileStart(T, f.tileMs) - f.tileMs;
+    for (let i = d.end - 1; i >= d.head; i--) {
+      const start = d.startAt(i);
+      if (start === target) return d.irAt(i);
+      if (start < target) break;
+    }
+    return undefined;
   }
 
   /** Values as of settled time `T`; unchanged aggregates reuse the previous row's value. */
   private finalizeRow(id: number, b: number, T: number): FeatureValue[] {
-    void T;
     const rec = this.rec;
     const features = this.plan.features;
     const prev = this.lastRows[id];
     const out = new Array<FeatureValue>(features.length);
     for (let i = 0; i < features.length; i++) {
+      const f = features[i] as FeaturePlan;
       const m = b + (this.featureAt[i] ?? 0);
-      if (prev !== undefined && rec[m + F_STALE] === 0) {
+      if (f.kind === TUMBLING) {
+        const shown = tileStart(T, f.tileMs) - f.tileMs;
+        if (prev !== undefined && rec[m + F_STALE] === 0 && rec[m + F_SHOWN] === shown) {
+          out[i] = prev[i] ?? null;
+          continue;
+        }
+        const ir = this.tumblingTile(f, id, b, T);
+        out[i] = ir === undefined ? f.empty : output(f, ir);
+        rec[m + F_SHOWN] = shown;
+      } else if (prev !== undefined && rec[m + F_STALE] === 0) {
         out[i] = prev[i] ?? null;
         continue;
+      } else {
+        out[i] = output(f, this.running(i, id, b));
       }
-      const f = features[i] as FeaturePlan;
-      const slots = this.slots[i];
-      out[i] =
-        slots !== undefined
-          ? output(f, slots.load(rec, m + F_IR))
-          : output(f, (this.life[id] ?? NO_LIFE)[this.lifeIndex[i] ?? 0]);
       rec[m + F_STALE] = 0;
     }
     return out;
@@ -542,24 +583,31 @@ export class RecordRuntime implements ViewRuntime {
     for (const f of plan.features) {
       const agg = f.aggregator;
       const m = b + (this.featureAt[f.index] ?? 0);
-      const slots = this.slots[f.index];
       let acc: unknown;
       let from = -Infinity;
-      if (slots !== undefined) {
-        const d = this.ring(f.series, b);
+      let to = Infinity;
+      if (f.kind === SLIDING) {
+        const d = this.tiles(f.series, id, b);
         from = windowStart(f, A);
-        acc = slots.load(rec, m + F_IR);
+        const running = this.running(f.index, id, b);
+        // Packed IRs load as a fresh copy; object IRs are cloned before they change.
+        acc = this.slots[f.index] !== undefined ? running : agg.clone(running);
         const head = rec[m + F_HEAD] ?? 0;
         if (A >= (rec[m + F_LEAVE] ?? Infinity)) {
           let i = head;
           while (i < d.end && d.startAt(i) < from) i++;
           acc = expireTiles(f, acc, d, head, i);
         }
+      } else if (f.kind === TUMBLING) {
+        const ir = this.tumblingTile(f, id, b, A);
+        acc = ir === undefined ? agg.empty() : agg.clone(ir);
+        to = tileStart(A, f.tileMs);
+        from = to - f.tileMs;
       } else {
-        acc = agg.clone((this.life[id] ?? NO_LIFE)[this.lifeIndex[f.index] ?? 0]);
+        acc = agg.clone(this.running(f.index, id, b));
       }
       for (const p of pending) {
-        if (p.t < from) continue;
+        if (p.t < from || p.t >= to) continue;
         const v = f.input < 0 ? COUNT_INPUT : p.inputs[f.input];
         if (v === null || v === undefined) continue;
         acc = agg.update(acc, v, p.t);

@@ -19,9 +19,9 @@ export interface EntityOutput {
 /**
  * The windowing state machine of one view on one source partition, as the engine drives it
  * (semantics.md; `partition-runtime.ts` documents the steps). Two implementations keep the same
- * semantics and the same state bytes: `PartitionRuntime` (entities as objects; every view) and
- * `RecordRuntime` (entities as records in one `Float64Array`; views whose windows are all
- * sliding or lifetime over fixed-width aggregations) — `createRuntime` picks one per view.
+ * semantics and the same state bytes: `RecordRuntime` (entities as records in one
+ * `Float64Array`; what the engine runs) and `PartitionRuntime` (entities as objects; the
+ * reference the record runtime is tested against, and `--runtime object` in the benchmarks).
  */
 export interface ViewRuntime {
   readonly plan: ViewPlan;
