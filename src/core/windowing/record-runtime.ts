@@ -55,7 +55,10 @@ const F_STALE = 3;
 const F_IR = 4;
 
 const NO_OBJECTS: unknown[] = [];
-const INITIAL_ENTITIES = 256;
+/** Entities per record chunk (a power of two). */
+const CHUNK_BITS = 10;
+const CHUNK = 1 << CHUNK_BITS;
+const CHUNK_MASK = CHUNK - 1;
 
 /**
  * `PartitionRuntime`'s semantics with entities as records: every entity of the partition is
@@ -74,7 +77,8 @@ export class RecordRuntime implements ViewRuntime {
   maxEventTime = -Infinity;
   private readonly ids = new Map<string, number>();
   private readonly keys: string[] = [];
-  private rec: Float64Array;
+  /** Records in chunks of `CHUNK` entities: growing never copies (nor touches) earlier ones. */
+  private readonly chunks: Float64Array[] = [];
   private readonly template: Float64Array;
   private readonly stride: number;
   private readonly seriesAt: readonly number[];
@@ -146,7 +150,6 @@ export class RecordRuntime implements ViewRuntime {
       slots[i]?.clear(t, o + F_IR);
     });
     this.template = t;
-    this.rec = new Float64Array(at * INITIAL_ENTITIES);
     let width = 1_000;
     for (const f of plan.features) if (f.tileMs > 0 && f.tileMs < width) width = f.tileMs;
     this.timers = new IdTimerQueue(width);
@@ -169,16 +172,8 @@ export class RecordRuntime implements ViewRuntime {
     let id = this.ids.get(key);
     if (id !== undefined) return id;
     id = this.keys.length;
-    const base = id * this.stride;
-    if (base + this.stride > this.rec.length) {
-      // ×1.5, not ×2: the slack is memory every entity pays for (≈ 1 KB records).
-      const bigger = new Float64Array(
-        Math.ceil((this.rec.length * 1.5) / this.stride) * this.stride,
-      );
-      bigger.set(this.rec);
-      this.rec = bigger;
-    }
-    this.rec.set(this.template, base);
+    if ((id & CHUNK_MASK) === 0) this.chunks.push(new Float64Array(CHUNK * this.stride));
+    this.recOf(id).set(this.template, this.baseOf(id));
     this.ids.set(key, id);
     this.keys.push(key);
     this.pending.push(NO_PENDING);
@@ -186,6 +181,16 @@ export class RecordRuntime implements ViewRuntime {
     this.objects.push(this.newObjects());
     for (const d of this.deques) d?.push(new TileDeque());
     return id;
+  }
+
+  /** The chunk holding entity `id`'s record. */
+  private recOf(id: number): Float64Array {
+    return this.chunks[id >>> CHUNK_BITS] as Float64Array;
+  }
+
+  /** Where entity `id`'s record starts in its chunk. */
+  private baseOf(id: number): number {
+    return (id & CHUNK_MASK) * this.stride;
   }
 
   /** Empty running IRs for the features whose IR is an object. */
@@ -201,26 +206,26 @@ export class RecordRuntime implements ViewRuntime {
   /** Series `i`'s tiles of the entity `id` (record at `b`): its slab ring, or its deque. */
   private tiles(i: number, id: number, b: number): Tiles {
     const ring = this.rings[i];
-    if (ring !== undefined) return ring.bindAt(this.rec, b + (this.seriesAt[i] ?? 0));
+    if (ring !== undefined) return ring.bindAt(this.recOf(id), b + (this.seriesAt[i] ?? 0));
     return this.deques[i]?.[id] as TileDeque;
   }
 
   /** The running IR of feature `i` (sliding or lifetime) of the entity `id` (record at `b`). */
   private running(i: number, id: number, b: number): unknown {
     const slots = this.slots[i];
-    if (slots !== undefined) return slots.load(this.rec, b + (this.featureAt[i] ?? 0) + F_IR);
+    if (slots !== undefined) return slots.load(this.recOf(id), b + (this.featureAt[i] ?? 0) + F_IR);
     return (this.objects[id] ?? NO_OBJECTS)[this.objectIndex[i] ?? 0];
   }
 
   private setRunning(i: number, id: number, b: number, ir: unknown): void {
     const slots = this.slots[i];
-    if (slots !== undefined) slots.store(this.rec, b + (this.featureAt[i] ?? 0) + F_IR, ir);
+    if (slots !== undefined) slots.store(this.recOf(id), b + (this.featureAt[i] ?? 0) + F_IR, ir);
     else (this.objects[id] ?? NO_OBJECTS)[this.objectIndex[i] ?? 0] = ir;
   }
 
   private markDirty(id: number, b: number): void {
-    if (this.rec[b + DIRTY] === 0) {
-      this.rec[b + DIRTY] = 1;
+    if (this.recOf(id)[b + DIRTY] === 0) {
+      this.recOf(id)[b + DIRTY] = 1;
       this.dirty.push(id);
     }
   }
@@ -229,8 +234,8 @@ export class RecordRuntime implements ViewRuntime {
     if (t < this.maxEventTime - this.lateness) return LATE;
     if (t > this.maxEventTime) this.maxEventTime = t;
     const id = this.idOf(key);
-    const rec = this.rec;
-    const b = id * this.stride;
+    const rec = this.recOf(id);
+    const b = this.baseOf(id);
     if (offset <= (rec[b + FENCE] ?? 0)) return REPLAYED;
     rec[b + FENCE] = offset;
     rec[b + STATE_DIRTY] = 1;
@@ -257,7 +262,7 @@ export class RecordRuntime implements ViewRuntime {
   }
 
   private dueTime(id: number): number {
-    const next = this.rec[id * this.stride + NEXT] ?? Infinity;
+    const next = this.recOf(id)[this.baseOf(id) + NEXT] ?? Infinity;
     const first = this.pending[id]?.[0];
     return first === undefined ? next : Math.min(first.t, next);
   }
@@ -273,8 +278,8 @@ export class RecordRuntime implements ViewRuntime {
     const dirty = this.dirty;
     this.dirty = [];
     for (const id of dirty) {
-      const b = id * this.stride;
-      const rec = this.rec;
+      const b = this.baseOf(id);
+      const rec = this.recOf(id);
       rec[b + DIRTY] = 0;
       const stateDirty = rec[b + STATE_DIRTY] === 1;
       out.push({
@@ -292,7 +297,7 @@ export class RecordRuntime implements ViewRuntime {
   }
 
   dropWrites(): void {
-    for (const id of this.dirty) this.rec[id * this.stride + DIRTY] = 0;
+    for (const id of this.dirty) this.recOf(id)[this.baseOf(id) + DIRTY] = 0;
     this.dirty = [];
   }
 
@@ -303,14 +308,14 @@ export class RecordRuntime implements ViewRuntime {
   snapshotWrite(key: string, arena: ByteWriter): EntityOutput {
     const id = this.ids.get(key);
     if (id === undefined) throw new Error(`snapshotWrite: unknown entity ${key}`);
-    const b = id * this.stride;
+    const b = this.baseOf(id);
     return {
       key,
-      asOf: this.rec[b + ONLINE] ?? 0,
+      asOf: this.recOf(id)[b + ONLINE] ?? 0,
       values: this.onlineValues(id),
       state: this.appendState(id, arena),
       isNew: true,
-      fence: this.rec[b + FENCE] ?? -1,
+      fence: this.recOf(id)[b + FENCE] ?? -1,
     };
   }
 
@@ -323,8 +328,8 @@ export class RecordRuntime implements ViewRuntime {
   /** The same bytes as `entity-state.ts` writes for the entity (format 3). */
   private writeState(id: number, w: ByteWriter): void {
     const plan = this.plan;
-    const b = id * this.stride;
-    const rec = this.rec;
+    const b = this.baseOf(id);
+    const rec = this.recOf(id);
     writeStateHeader(
       w,
       rec[b + FENCE] ?? -1,
@@ -342,21 +347,21 @@ export class RecordRuntime implements ViewRuntime {
     const plan = this.plan;
     const known = this.ids.has(key);
     const id = this.idOf(key);
-    const b = id * this.stride;
+    const b = this.baseOf(id);
     if (known) {
       // Give the old rings back before the record is reset.
       for (let i = 0; i < plan.series.length; i++) {
         const ring = this.rings[i];
         if (ring !== undefined)
-          ring.bindAt(this.rec, b + (this.seriesAt[i] ?? 0)).dropBefore(Infinity);
+          ring.bindAt(this.recOf(id), b + (this.seriesAt[i] ?? 0)).dropBefore(Infinity);
         const d = this.deques[i];
         if (d !== undefined) d[id] = new TileDeque();
       }
-      this.rec.set(this.template, b);
+      this.recOf(id).set(this.template, b);
       this.objects[id] = this.newObjects();
       this.lastRows[id] = undefined;
     }
-    const rec = this.rec;
+    const rec = this.recOf(id);
     const r = new ByteReader(bytes);
     const head = readStateHeader(r);
     rec[b + FENCE] = head.fence;
@@ -376,7 +381,7 @@ export class RecordRuntime implements ViewRuntime {
   /** Sliding runnings, window heads and leave/drop times from the tiles, as of `settled`. */
   private rebuildWindows(id: number, b: number): void {
     const plan = this.plan;
-    const rec = this.rec;
+    const rec = this.recOf(id);
     for (const series of plan.series) {
       const d = this.tiles(series.index, id, b);
       rec[b + (this.seriesAt[series.index] ?? 0) + DROP] =
@@ -397,8 +402,8 @@ export class RecordRuntime implements ViewRuntime {
   }
 
   private settle(id: number, wm: number): void {
-    const rec = this.rec;
-    const b = id * this.stride;
+    const rec = this.recOf(id);
+    const b = this.baseOf(id);
     const pending = this.pending[id] ?? NO_PENDING;
     let pi = 0;
     for (;;) {
@@ -428,7 +433,7 @@ export class RecordRuntime implements ViewRuntime {
 
   /** Moves the sliding windows to their extent as of `T` (see `PartitionRuntime`). */
   private advanceWindows(id: number, b: number, T: number): void {
-    const rec = this.rec;
+    const rec = this.recOf(id);
     for (const f of this.plan.sliding) {
       const m = b + (this.featureAt[f.index] ?? 0);
       if (T < (rec[m + F_LEAVE] ?? Infinity)) continue;
@@ -446,7 +451,7 @@ export class RecordRuntime implements ViewRuntime {
 
   private applySettled(id: number, b: number, t: number, inputs: readonly (Scalar | null)[]): void {
     const plan = this.plan;
-    const rec = this.rec;
+    const rec = this.recOf(id);
     for (const series of plan.series) {
       const v = series.input < 0 ? COUNT_INPUT : inputs[series.input];
       if (v === null || v === undefined) continue;
@@ -479,7 +484,7 @@ export class RecordRuntime implements ViewRuntime {
 
   /** Drops tiles no window can read any more (as of settled time `T` or later). */
   private dropTiles(id: number, b: number, T: number): void {
-    const rec = this.rec;
+    const rec = this.recOf(id);
     for (const series of this.plan.series) {
       const sb = b + (this.seriesAt[series.index] ?? 0);
       if (T < (rec[sb + DROP] ?? Infinity)) continue;
@@ -501,7 +506,7 @@ export class RecordRuntime implements ViewRuntime {
 
   /** Next time after `settled` at which a window's content changes with no new event. */
   private recomputeBoundary(id: number, b: number): void {
-    const rec = this.rec;
+    const rec = this.recOf(id);
     let next = Infinity;
     for (const f of this.plan.sliding) {
       const leave = rec[b + (this.featureAt[f.index] ?? 0) + F_LEAVE] ?? Infinity;
@@ -534,7 +539,7 @@ export class RecordRuntime implements ViewRuntime {
 
   /** Values as of settled time `T`; unchanged aggregates reuse the previous row's value. */
   private finalizeRow(id: number, b: number, T: number): FeatureValue[] {
-    const rec = this.rec;
+    const rec = this.recOf(id);
     const features = this.plan.features;
     const prev = this.lastRows[id];
     const out = new Array<FeatureValue>(features.length);
@@ -562,8 +567,8 @@ export class RecordRuntime implements ViewRuntime {
   }
 
   private onlineValues(id: number): readonly FeatureValue[] {
-    const b = id * this.stride;
-    const rec = this.rec;
+    const b = this.baseOf(id);
+    const rec = this.recOf(id);
     const last = this.lastRows[id];
     if (
       (this.pending[id] ?? NO_PENDING).length === 0 &&
@@ -577,7 +582,7 @@ export class RecordRuntime implements ViewRuntime {
   /** Values as of `A` ≥ settled: the settled windows moved to A, plus the pending events. */
   private projectOnline(id: number, b: number, A: number): FeatureValue[] {
     const plan = this.plan;
-    const rec = this.rec;
+    const rec = this.recOf(id);
     const out = new Array<FeatureValue>(plan.features.length);
     const pending = this.pending[id] ?? NO_PENDING;
     for (const f of plan.features) {
