@@ -341,8 +341,9 @@ function trace(kind: RuntimeKind, events: readonly Ev[], every: number, restoreA
     const raw = { ...e };
     reader.read(raw, reader.eventTime(raw), inputs);
     out.push(rt.apply(reader.key, reader.t, inputs, offset));
-    if (offset % every === 0) {
-      rt.advance();
+    // Writes are taken half a period after each advance, with events applied in between.
+    if (offset % every === 0) rt.advance();
+    if (offset % every === Math.floor(every / 2)) {
       out.push(rt.takeRows());
       out.push(writes());
     }
