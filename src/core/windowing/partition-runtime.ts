@@ -12,6 +12,7 @@ import { tileStart } from './resolution.js';
 import { TimerQueue } from './timer-queue.js';
 import { HEAD, LEAVE, SHOWN, STALE } from './view-plan.js';
 import type { FeaturePlan, ViewPlan } from './view-plan.js';
+import { heldMessage } from './view-runtime.js';
 import type { EntityOutput, ViewRuntime } from './view-runtime.js';
 import {
   APPLIED,
@@ -162,6 +163,7 @@ export class PartitionRuntime implements ViewRuntime {
   }
 
   restore(key: string, bytes: Uint8Array): void {
+    if (this.entities.has(key)) throw new Error(heldMessage(key));
     this.install(decodeEntity(this.plan, key, bytes, this.slabs));
   }
 

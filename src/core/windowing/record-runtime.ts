@@ -28,6 +28,7 @@ import { TileDeque } from './tile-deque.js';
 import type { Tiles } from './tiles.js';
 import { SLIDING, TUMBLING } from './view-plan.js';
 import type { FeaturePlan, ViewPlan } from './view-plan.js';
+import { heldMessage } from './view-runtime.js';
 import type { EntityOutput, ViewRuntime } from './view-runtime.js';
 
 /** An entity record's header: times, the fence and flags (1/0). */
@@ -345,22 +346,9 @@ export class RecordRuntime implements ViewRuntime {
 
   restore(key: string, bytes: Uint8Array): void {
     const plan = this.plan;
-    const known = this.ids.has(key);
+    if (this.ids.has(key)) throw new Error(heldMessage(key));
     const id = this.idOf(key);
     const b = this.baseOf(id);
-    if (known) {
-      // Give the old rings back before the record is reset.
-      for (let i = 0; i < plan.series.length; i++) {
-        const ring = this.rings[i];
-        if (ring !== undefined)
-          ring.bindAt(this.recOf(id), b + (this.seriesAt[i] ?? 0)).dropBefore(Infinity);
-        const d = this.deques[i];
-        if (d !== undefined) d[id] = new TileDeque();
-      }
-      this.recOf(id).set(this.template, b);
-      this.objects[id] = this.newObjects();
-      this.lastRows[id] = undefined;
-    }
     const rec = this.recOf(id);
     const r = new ByteReader(bytes);
     const head = readStateHeader(r);

@@ -44,10 +44,18 @@ export interface ViewRuntime {
   takeWrites(arena: ByteWriter): EntityOutput[];
   /** Forgets which entities changed (their online values are written some other way). */
   dropWrites(): void;
-  /** Installs an entity from persisted state bytes (replacing one of the same key). */
+  /**
+   * Installs an entity from persisted state bytes — into a runtime that does not hold the key
+   * (the engine restores a partition's entities into fresh runtimes); a held key throws.
+   */
   restore(key: string, bytes: Uint8Array): void;
   /** Keys of the entities held, in a fixed order until the next entity is added. */
   entityKeys(): string[];
   /** The full online write of one held entity (values and state bytes). */
   snapshotWrite(key: string, arena: ByteWriter): EntityOutput;
+}
+
+/** The error of `restore` for a key the runtime already holds. */
+export function heldMessage(key: string): string {
+  return `restore: entity ${JSON.stringify(key)} is already held by this runtime (restore into a fresh runtime)`;
 }

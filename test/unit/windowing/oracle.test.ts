@@ -10,7 +10,8 @@ import { EventReader, READ_OK } from '../../../src/core/topology/event-reader.js
 import { ByteWriter } from '../../../src/core/encoding/bytes.js';
 import { createRuntime } from '../../../src/core/windowing/create-runtime.js';
 import type { RuntimeKind } from '../../../src/core/windowing/create-runtime.js';
-import { LATE } from '../../../src/core/windowing/partition-runtime.js';
+import { LATE, REPLAYED } from '../../../src/core/windowing/partition-runtime.js';
+import type { ApplyResult } from '../../../src/core/windowing/partition-runtime.js';
 import type { HistoryRow } from '../../../src/core/windowing/partition-runtime.js';
 import { planView } from '../../../src/core/windowing/view-plan.js';
 import type { ViewPlan } from '../../../src/core/windowing/view-plan.js';
@@ -326,8 +327,10 @@ describe('windowing against the brute-force oracle', () => {
 
 /**
  * Everything a runtime of `kind` returns for the stream of `events` (apply results, rows, writes
- * with state bytes), advancing every `every` events; at `restoreAt`, every entity is restored
- * from its state bytes into a fresh runtime of the same kind.
+ * with state bytes), advancing every `every` events and taking the writes half a period later
+ * (every third time dropping them instead, as backfills do); half-way through, the first
+ * events are sent again with their offsets (a replay: each must be REPLAYED or LATE and change
+ * nothing); at `restoreAt`, every entity is restored from its state bytes into a fresh runtime.
  */
 function trace(kind: RuntimeKind, events: readonly Ev[], every: number, restoreAt = -1): unknown[] {
   const p = planView(fullView);
@@ -336,16 +339,26 @@ function trace(kind: RuntimeKind, events: readonly Ev[], every: number, restoreA
   const out: unknown[] = [];
   const writes = (): unknown[] =>
     rt.takeWrites(new ByteWriter()).map((w) => ({ ...w, state: w.state && [...w.state] }));
-  events.forEach((e, offset) => {
+  const send = (e: Ev, offset: number): ApplyResult => {
     const inputs: (Scalar | null)[] = [];
     const raw = { ...e };
     reader.read(raw, reader.eventTime(raw), inputs);
-    out.push(rt.apply(reader.key, reader.t, inputs, offset));
-    // Writes are taken half a period after each advance, with events applied in between.
+    return rt.apply(reader.key, reader.t, inputs, offset);
+  };
+  const half = Math.floor(events.length / 2);
+  events.forEach((e, offset) => {
+    out.push(send(e, offset));
     if (offset % every === 0) rt.advance();
     if (offset % every === Math.floor(every / 2)) {
       out.push(rt.takeRows());
-      out.push(writes());
+      if (Math.floor(offset / every) % 3 === 2) rt.dropWrites();
+      else out.push(writes());
+    }
+    if (offset === half) {
+      for (let r = 0; r <= Math.min(half, 20); r++) {
+        const again = send(events[r] as Ev, r);
+        expect(again === REPLAYED || again === LATE, `replayed offset ${r}`).toBe(true);
+      }
     }
     if (offset === restoreAt) {
       const fresh = createRuntime(p, kind);
@@ -354,6 +367,10 @@ function trace(kind: RuntimeKind, events: readonly Ev[], every: number, restoreA
         const bytes = rt.snapshotWrite(key, new ByteWriter()).state;
         if (bytes !== null) fresh.restore(key, bytes);
       }
+      // A held key is refused (restores go into fresh runtimes).
+      const [first] = fresh.entityKeys();
+      if (first !== undefined)
+        expect(() => fresh.restore(first, new Uint8Array([3]))).toThrow(/already held/);
       rt = fresh;
     }
   });
