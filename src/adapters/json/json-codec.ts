@@ -1,36 +1,12 @@
 import { userError } from '../../core/errors.js';
 import type { Row } from '../../core/topology/compile.js';
+import { INVALID, fieldCheck } from '../../core/topology/field-check.js';
+import type { FieldCheck } from '../../core/topology/field-check.js';
 import type { FieldIR } from '../../core/topology/ir.js';
 import type { DecodeResult, RecordCodec } from '../../ports/record-codec.js';
 
 const decoder = new TextDecoder('utf-8', { fatal: true });
 const encoder = new TextEncoder();
-
-type Check = (v: unknown) => unknown;
-const INVALID = Symbol('invalid');
-
-function checker(type: FieldIR['type']): Check {
-  switch (type) {
-    case 'string':
-      return (v) => (typeof v === 'string' ? v : INVALID);
-    case 'int':
-    case 'long':
-      return (v) => (typeof v === 'number' && Number.isSafeInteger(v) ? v : INVALID);
-    case 'double':
-      return (v) => (typeof v === 'number' && Number.isFinite(v) ? v : INVALID);
-    case 'boolean':
-      return (v) => (typeof v === 'boolean' ? v : INVALID);
-    case 'timestamp':
-      return (v) => {
-        if (typeof v === 'number') return Number.isFinite(v) ? Math.floor(v) : INVALID;
-        if (typeof v === 'string') {
-          const t = Date.parse(v);
-          return Number.isFinite(t) ? t : INVALID;
-        }
-        return INVALID;
-      };
-  }
-}
 
 /**
  * JSON records validated against a source schema. Unknown fields are dropped, timestamps become
@@ -42,7 +18,7 @@ export class JsonCodec implements RecordCodec {
     name: string;
     nullable: boolean;
     type: string;
-    check: Check;
+    check: FieldCheck;
   }[];
 
   constructor(schema: readonly FieldIR[]) {
@@ -50,7 +26,7 @@ export class JsonCodec implements RecordCodec {
       name: f.name,
       nullable: f.nullable,
       type: f.type,
-      check: checker(f.type),
+      check: fieldCheck(f.type),
     }));
   }
 

@@ -46,7 +46,13 @@ export interface CompiledView {
   readonly eventTimeField: string | undefined;
   readonly eventTimeFn: ((event: Row) => number) | undefined;
   readonly filter: ((event: Row) => boolean) | undefined;
-  readonly derive: readonly { readonly name: string; readonly fn: (event: Row) => unknown }[];
+  /** Derived fields in order, with their declared type (`EventReader` checks each value). */
+  readonly derive: readonly {
+    readonly name: string;
+    readonly type: FieldType;
+    readonly nullable: boolean;
+    readonly fn: (event: Row) => unknown;
+  }[];
   readonly features: readonly CompiledFeature[];
 }
 
@@ -268,7 +274,12 @@ export function compileView(def: FeatureViewDef): CompiledView {
     fields.set(name, f);
   }
   const derive: (FieldIR & { fn: string })[] = [];
-  const deriveFns: { name: string; fn: (event: Row) => unknown }[] = [];
+  const deriveFns: {
+    name: string;
+    type: FieldType;
+    nullable: boolean;
+    fn: (event: Row) => unknown;
+  }[] = [];
   for (const [name, spec] of Object.entries(def.derive)) {
     if (fields.has(name)) {
       fail(
@@ -296,7 +307,12 @@ export function compileView(def: FeatureViewDef): CompiledView {
     };
     derive.push(f);
     fields.set(name, f);
-    deriveFns.push({ name, fn: spec.fn as (event: Row) => unknown });
+    deriveFns.push({
+      name,
+      type: f.type,
+      nullable: f.nullable,
+      fn: spec.fn as (event: Row) => unknown,
+    });
   }
   const known = [...fields.keys()];
   const unknownField = (name: string, feature: string | undefined, role: string): never => {

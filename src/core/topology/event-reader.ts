@@ -1,6 +1,8 @@
 import type { Scalar } from '../aggregation/aggregator.js';
 import type { CompiledView, Row } from './compile.js';
 import { EVENT_TIME } from './feature-spec.js';
+import { INVALID, fieldCheck } from './field-check.js';
+import type { FieldCheck } from './field-check.js';
 
 /** Outcome codes of `EventReader.read`; anything but OK is a reason to dead-letter or skip. */
 export const READ_OK = 0;
@@ -30,6 +32,7 @@ export class EventReader {
   t = 0;
   error = '';
   private readonly derive: CompiledView['derive'];
+  private readonly deriveChecks: readonly FieldCheck[];
   private readonly hasDerive: boolean;
 
   constructor(
@@ -37,6 +40,7 @@ export class EventReader {
     private readonly inputs: readonly string[],
   ) {
     this.derive = view.derive;
+    this.deriveChecks = view.derive.map((d) => fieldCheck(d.type));
     this.hasDerive = view.derive.length > 0;
   }
 
@@ -72,7 +76,24 @@ export class EventReader {
     if (this.hasDerive) {
       event = { ...raw };
       try {
-        for (const d of this.derive) event[d.name] = d.fn(event);
+        for (let i = 0; i < this.derive.length; i++) {
+          const d = this.derive[i] as CompiledView['derive'][number];
+          const v = d.fn(event);
+          if (v === undefined || v === null) {
+            if (!d.nullable) {
+              this.error = `derived field '${d.name}' returned ${String(v)}; it is declared a ${d.type} (not optional)`;
+              return READ_DERIVE_FAILED;
+            }
+            event[d.name] = null;
+            continue;
+          }
+          const checked = (this.deriveChecks[i] as FieldCheck)(v);
+          if (checked === INVALID) {
+            this.error = `derived field '${d.name}' returned ${describeValue(v)}; it is declared a ${d.type}`;
+            return READ_DERIVE_FAILED;
+          }
+          event[d.name] = checked;
+        }
       } catch (err) {
         this.error = err instanceof Error ? err.message : String(err);
         return READ_DERIVE_FAILED;
@@ -115,6 +136,12 @@ export class EventReader {
     }
     return READ_OK;
   }
+}
+
+/** A short description of a wrong value for an error message: its JSON (cut) and its kind. */
+function describeValue(v: unknown): string {
+  const text = (JSON.stringify(v) ?? String(v)).slice(0, 60);
+  return `${text} (${Array.isArray(v) ? 'array' : typeof v})`;
 }
 
 /** Joins key parts into an entity key, escaping `\\` and `|` (the inverse of `splitKey`). */

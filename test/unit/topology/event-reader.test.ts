@@ -206,6 +206,39 @@ describe('EventReader.read', () => {
     expect(reader.error).toBe('no amount');
   });
 
+  it('returns READ_DERIVE_FAILED when a derivation returns a value of another type than declared', () => {
+    // TypeScript types the functions, but a topology's JavaScript (or an `as`) can return
+    // anything: a string where a double is declared must not reach a sum.
+    const view = compileView(
+      featureView('typed_derive', {
+        entity: entity('card', { keys: ['card_id'] }),
+        source: transactions,
+        derive: {
+          half: derived.double((e: { amount: number | null }) => e.amount as unknown as number),
+          cents: derived.long((e: { amount: number | null }) => (e.amount ?? 0) * 100),
+          tag: derived.optional.string((e: { country: string | null }) => e.country),
+        },
+        features: (f) => ({ s: f.sum('half').over('1m'), c: f.sum('cents').over('1m') }),
+      }),
+    );
+    const r = new EventReader(view, ['half', 'cents', 'tag']);
+    const out: (Scalar | null)[] = [null, null, null];
+    const read = (over: Row): number => r.read(event(over), 0, out);
+
+    expect(read({ amount: 12.345, country: null })).toBe(READ_DERIVE_FAILED);
+    expect(r.error).toBe(
+      `derived field 'cents' returned ${12.345 * 100} (number); it is declared a long`,
+    );
+    expect(read({ amount: 7, country: null })).toBe(READ_OK);
+    expect(out).toEqual([7, 700, null]);
+    expect(read({ amount: '5' })).toBe(READ_DERIVE_FAILED);
+    expect(r.error).toBe(`derived field 'half' returned "5" (string); it is declared a double`);
+    expect(read({ amount: null })).toBe(READ_DERIVE_FAILED);
+    expect(r.error).toBe(
+      "derived field 'half' returned null; it is declared a double (not optional)",
+    );
+  });
+
   it.each([
     ['missing', undefined, "key field 'card_id' is missing"],
     ['null', null, "key field 'card_id' is null"],
