@@ -12,8 +12,7 @@
 import { parseArgs } from 'node:util';
 import type { Scalar } from '../src/core/aggregation/aggregator.js';
 import { compileView } from '../src/core/topology/compile.js';
-import { createRuntime } from '../src/core/windowing/create-runtime.js';
-import type { RuntimeKind } from '../src/core/windowing/create-runtime.js';
+import { createRuntime, runtimeKind } from '../src/core/windowing/create-runtime.js';
 import { planView } from '../src/core/windowing/view-plan.js';
 import { fraudAlgebraic } from './fraud-algebraic.js';
 
@@ -25,9 +24,7 @@ const { values } = parseArgs({
     runtime: { type: 'string', default: 'auto' },
   },
 });
-const RUNTIME = values.runtime as RuntimeKind;
-if (!['auto', 'object', 'record'].includes(RUNTIME))
-  throw new Error(`--runtime: unknown runtime '${values.runtime}' (auto, object, record)`);
+const RUNTIME = runtimeKind(values.runtime);
 const CARDS = values.cards.split(',').map(Number);
 const REPEAT = Number(values.repeat);
 

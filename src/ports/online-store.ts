@@ -1,5 +1,5 @@
-import type { FeatureValue } from '../core/aggregation/aggregator.js';
 import type { StoredVector } from '../core/values/stored-vector.js';
+import type { EntityOutput } from '../core/windowing/view-runtime.js';
 
 /** The online keyspace of one view version. */
 export interface ViewKeyspace {
@@ -15,15 +15,7 @@ export interface ViewKeyspace {
  * `state` is null when only values changed (a decay): the stored state stays valid, since
  * restoring it and settling again yields the same values.
  */
-export interface EntityWrite {
-  readonly key: string;
-  readonly asOf: number;
-  readonly values: readonly FeatureValue[];
-  readonly state: Uint8Array | null;
-  /** The entity has no stored state yet (the store indexes it under its partition). */
-  readonly isNew: boolean;
-  /** Highest source offset applied to this entity. A write never lowers a stored fence. */
-  readonly fence: number;
+export interface EntityWrite extends EntityOutput {
   /** The source partition the entity lives in. */
   readonly partition: number;
 }

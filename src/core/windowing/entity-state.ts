@@ -1,19 +1,15 @@
 import type { FeatureValue, Scalar } from '../aggregation/aggregator.js';
 import { SCALAR_ABSENT, readScalarBody, writeScalar } from '../aggregation/scalar-codec.js';
 import { ByteReader, ByteWriter } from '../encoding/bytes.js';
-import { tileStart } from './resolution.js';
 import { SlabSeries } from './slab-series.js';
 import { TileDeque } from './tile-deque.js';
 import type { Tiles } from './tiles.js';
 import { HEAD, LEAVE } from './view-plan.js';
 import type { SeriesPlan, ViewPlan } from './view-plan.js';
+import { firstTileFrom, windowStart } from './window-steps.js';
+import type { PendingEvent } from './window-steps.js';
 
-/** An applied event whose time is not yet settled (its time ≥ the partition watermark). */
-export interface PendingEvent {
-  readonly t: number;
-  /** Values of the plan's input slots; null = absent. */
-  readonly inputs: readonly (Scalar | null)[];
-}
+export type { PendingEvent };
 
 /**
  * The pending list of every entity without pending events: one shared array, so settling an
@@ -278,10 +274,11 @@ export function rebuildWindows(plan: ViewPlan, s: EntityState): void {
   for (const f of plan.sliding) {
     const d = s.tiles(f.series);
     if (d === undefined) continue;
-    const wStart =
-      s.settled === -Infinity ? -Infinity : tileStart(s.settled, f.tileMs) + f.tileMs - f.sizeMs;
-    let i = d.head;
-    while (i < d.end && d.startAt(i) < wStart) i++;
+    const i = firstTileFrom(
+      d,
+      d.head,
+      s.settled === -Infinity ? -Infinity : windowStart(f, s.settled),
+    );
     s.marks[f.marks + HEAD] = i;
     s.marks[f.marks + LEAVE] = i < d.end ? d.startAt(i) + f.sizeMs : Infinity;
     s.running[f.index] = d.mergeRange(f.aggregator, f.aggregator.empty(), i, d.end);

@@ -19,8 +19,11 @@ import {
   COUNT_INPUT,
   LATE,
   REPLAYED,
+  closedTumblingIr,
   expireTiles,
+  firstTileFrom,
   insertPending,
+  nextTumblingBoundary,
   output,
   windowStart,
 } from './window-steps.js';
@@ -246,8 +249,7 @@ function advanceWindows(plan: ViewPlan, s: EntityState, T: number): void {
     if (d === undefined) continue;
     const start = windowStart(f, T);
     const head = marks[m + HEAD] ?? d.head;
-    let i = head;
-    while (i < d.end && d.startAt(i) < start) i++;
+    const i = firstTileFrom(d, head, start);
     marks[m + HEAD] = i;
     marks[m + LEAVE] = i < d.end ? d.startAt(i) + f.sizeMs : Infinity;
     s.running[f.index] = expireTiles(f, s.running[f.index], d, head, i);
@@ -314,28 +316,14 @@ function recomputeBoundary(plan: ViewPlan, s: EntityState): void {
   }
   for (const f of plan.tumbling) {
     const d = s.tiles(f.series);
-    if (d === undefined) continue;
-    for (let i = d.head; i < d.end; i++) {
-      const start = d.startAt(i);
-      const enters = start + f.sizeMs;
-      const leaves = enters + f.sizeMs;
-      if (enters > s.settled && enters < next) next = enters;
-      else if (leaves > s.settled && leaves < next) next = leaves;
-    }
+    if (d !== undefined) next = nextTumblingBoundary(f, d, s.settled, next);
   }
   s.nextBoundary = next;
 }
 
 function tumblingTile(f: FeaturePlan, s: EntityState, T: number): unknown {
   const d = s.tiles(f.series);
-  if (d === undefined) return undefined;
-  const target = tileStart(T, f.tileMs) - f.tileMs;
-  for (let i = d.end - 1; i >= d.head; i--) {
-    const start = d.startAt(i);
-    if (start === target) return d.irAt(i);
-    if (start < target) break;
-  }
-  return undefined;
+  return d === undefined ? undefined : closedTumblingIr(f, d, T);
 }
 
 /**
@@ -385,11 +373,8 @@ function projectOnline(plan: ViewPlan, s: EntityState, A: number): FeatureValue[
       from = windowStart(f, A);
       acc = agg.clone(s.running[f.index]);
       const head = s.marks[f.marks + HEAD] ?? 0;
-      if (d !== undefined && A >= (s.marks[f.marks + LEAVE] ?? Infinity)) {
-        let i = head;
-        while (i < d.end && d.startAt(i) < from) i++;
-        acc = expireTiles(f, acc, d, head, i);
-      }
+      if (d !== undefined && A >= (s.marks[f.marks + LEAVE] ?? Infinity))
+        acc = expireTiles(f, acc, d, head, firstTileFrom(d, head, from));
     } else if (f.kind === 1) {
       const ir = tumblingTile(f, s, A);
       acc = ir === undefined ? agg.empty() : agg.clone(ir);

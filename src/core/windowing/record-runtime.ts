@@ -16,8 +16,11 @@ import {
   COUNT_INPUT,
   LATE,
   REPLAYED,
+  closedTumblingIr,
   expireTiles,
+  firstTileFrom,
   insertPending,
+  nextTumblingBoundary,
   output,
   windowStart,
 } from './window-steps.js';
@@ -379,10 +382,11 @@ export class RecordRuntime implements ViewRuntime {
     for (const f of plan.sliding) {
       const d = this.tiles(f.series, id, b);
       const m = b + (this.featureAt[f.index] ?? 0);
-      const wStart =
-        settled === -Infinity ? -Infinity : tileStart(settled, f.tileMs) + f.tileMs - f.sizeMs;
-      let i = d.head;
-      while (i < d.end && d.startAt(i) < wStart) i++;
+      const i = firstTileFrom(
+        d,
+        d.head,
+        settled === -Infinity ? -Infinity : windowStart(f, settled),
+      );
       rec[m + F_HEAD] = i;
       rec[m + F_LEAVE] = i < d.end ? d.startAt(i) + f.sizeMs : Infinity;
       this.setRunning(f.index, id, b, d.mergeRange(f.aggregator, f.aggregator.empty(), i, d.end));
@@ -428,8 +432,7 @@ export class RecordRuntime implements ViewRuntime {
       const d = this.tiles(f.series, id, b);
       const start = windowStart(f, T);
       const head = rec[m + F_HEAD] ?? 0;
-      let i = head;
-      while (i < d.end && d.startAt(i) < start) i++;
+      const i = firstTileFrom(d, head, start);
       rec[m + F_HEAD] = i;
       rec[m + F_LEAVE] = i < d.end ? d.startAt(i) + f.sizeMs : Infinity;
       this.setRunning(f.index, id, b, expireTiles(f, this.running(f.index, id, b), d, head, i));
@@ -501,28 +504,14 @@ export class RecordRuntime implements ViewRuntime {
       if (leave < next) next = leave;
     }
     const settled = rec[b + SETTLED] ?? -Infinity;
-    for (const f of this.plan.tumbling) {
-      const d = this.tiles(f.series, id, b);
-      for (let i = d.head; i < d.end; i++) {
-        const enters = d.startAt(i) + f.sizeMs;
-        const leaves = enters + f.sizeMs;
-        if (enters > settled && enters < next) next = enters;
-        else if (leaves > settled && leaves < next) next = leaves;
-      }
-    }
+    for (const f of this.plan.tumbling)
+      next = nextTumblingBoundary(f, this.tiles(f.series, id, b), settled, next);
     rec[b + NEXT] = next;
   }
 
   /** The IR of the closed tumbling window shown as of `T` (undefined when it had no events). */
   private tumblingTile(f: FeaturePlan, id: number, b: number, T: number): unknown {
-    const d = this.tiles(f.series, id, b);
-    const target = tileStart(T, f.tileMs) - f.tileMs;
-    for (let i = d.end - 1; i >= d.head; i--) {
-      const start = d.startAt(i);
-      if (start === target) return d.irAt(i);
-      if (start < target) break;
-    }
-    return undefined;
+    return closedTumblingIr(f, this.tiles(f.series, id, b), T);
   }
 
   /** Values as of settled time `T`; unchanged aggregates reuse the previous row's value. */
@@ -586,11 +575,8 @@ export class RecordRuntime implements ViewRuntime {
         // Packed IRs load as a fresh copy; object IRs are cloned before they change.
         acc = this.slots[f.index] !== undefined ? running : agg.clone(running);
         const head = rec[m + F_HEAD] ?? 0;
-        if (A >= (rec[m + F_LEAVE] ?? Infinity)) {
-          let i = head;
-          while (i < d.end && d.startAt(i) < from) i++;
-          acc = expireTiles(f, acc, d, head, i);
-        }
+        if (A >= (rec[m + F_LEAVE] ?? Infinity))
+          acc = expireTiles(f, acc, d, head, firstTileFrom(d, head, from));
       } else if (f.kind === TUMBLING) {
         const ir = this.tumblingTile(f, id, b, A);
         acc = ir === undefined ? agg.empty() : agg.clone(ir);

@@ -10,9 +10,9 @@ export interface EntityOutput {
   readonly values: readonly FeatureValue[];
   /** State bytes (a view of the batch's arena), or null when only the values changed (decay). */
   readonly state: Uint8Array | null;
-  /** The entity was never written to the online store before. */
+  /** The entity has no stored state yet (the store indexes it under its partition). */
   readonly isNew: boolean;
-  /** Highest source offset applied to the entity. */
+  /** Highest source offset applied to the entity. A write never lowers a stored fence. */
   readonly fence: number;
 }
 
